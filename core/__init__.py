@@ -1,0 +1,1 @@
+"""Shared core: settings, models, domain services, backends and crypto."""

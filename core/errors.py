@@ -1,0 +1,122 @@
+"""The project's own exceptions.
+
+Backends translate vendor exceptions (botocore, OS errors, httpx) into these, so callers
+handle one vocabulary. Each error has a stable machine ``code`` for API clients; the API
+layer maps classes to HTTP statuses in one table (``api/errors.py``).
+"""
+
+from __future__ import annotations
+
+
+class CipherslipError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- request problems (the caller can fix them) -------------------------------------------
+class InvalidInput(CipherslipError):
+    code = "invalid_input"
+
+
+class PayloadTooLarge(CipherslipError):
+    code = "payload_too_large"
+
+
+class AuthenticationRequired(CipherslipError):
+    code = "authentication_required"
+
+
+class AccessDenied(CipherslipError):
+    code = "access_denied"
+
+
+class NotFound(CipherslipError):
+    code = "not_found"
+
+
+class Conflict(CipherslipError):
+    code = "conflict"
+
+
+class CsrfFailure(CipherslipError):
+    code = "csrf_failed"
+
+
+class RateLimited(CipherslipError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SecretUnavailable(CipherslipError):
+    """The secret reached a terminal state; ``status`` is expired, burned or revoked."""
+
+    code = "secret_unavailable"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"This secret is {status}.")
+        self.status = status
+
+
+# --- infrastructure problems (retry later; nothing was consumed) -------------------------
+class ServiceUnavailable(CipherslipError):
+    code = "service_unavailable"
+
+
+class VaultUnavailable(ServiceUnavailable):
+    code = "vault_unavailable"
+
+
+class VaultRejected(CipherslipError):
+    """The vault answered but refused (bad credential, bad key, wrong context)."""
+
+    code = "vault_rejected"
+
+
+class BlobStoreError(ServiceUnavailable):
+    code = "blob_store_unavailable"
+
+
+class BlobNotFound(CipherslipError):
+    code = "blob_not_found"
+
+
+class KmsError(CipherslipError):
+    code = "kms_error"
+
+
+class KmsUnavailable(KmsError):
+    code = "kms_unavailable"
+
+
+class InvalidWrappedKey(KmsError):
+    """The wrapped key does not decrypt under this context (tampered, or wrong secret)."""
+
+    code = "invalid_wrapped_key"
+
+
+# --- cryptography ----------------------------------------------------------------------
+class CryptoError(CipherslipError):
+    code = "crypto_error"
+
+
+class StreamFormatError(CryptoError):
+    code = "stream_format"
+
+
+class StreamAuthenticationError(CryptoError):
+    code = "stream_authentication"
+
+
+class StreamTruncatedError(CryptoError):
+    code = "stream_truncated"
+
+
+class InvalidShareCode(InvalidInput):
+    code = "invalid_share_code"

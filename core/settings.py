@@ -1,0 +1,108 @@
+"""Every setting of every Cipherslip process, read from ``CIPHERSLIP_*`` environment variables.
+
+One class so that the README, the production guard and the compose-file test have a single
+source of truth. Each process reads only the fields it needs; the vault is the only process
+that should be given KMS settings and credentials.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+DEFAULT_DATA_DIR = Path(".cipherslip")
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIPHERSLIP_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    # Public origin that share URLs and OIDC redirects are built from.
+    base_url: str = "http://127.0.0.1:8000"
+    # Local state of the embedded defaults (SQLite file, blobs, master key).
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    # --- storage -----------------------------------------------------------------------
+    # Empty means "SQLite file in data_dir".
+    database_url: str = ""
+    blob_backend: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = None
+    s3_bucket: str = "cipherslip"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = ""
+
+    # --- vault (key custody) -------------------------------------------------------------
+    vault_url: str = "http://127.0.0.1:8100"
+    # Shared service credential the api presents to the vault; nobody else has it.
+    vault_token: str = ""
+    vault_timeout_seconds: float = 5.0
+    kms_backend: Literal["local", "aws"] = "local"
+    kms_master_key_file: Path | None = None
+    kms_key_id: str = ""
+    kms_endpoint_url: str | None = None
+    kms_region: str = "us-east-1"
+
+    # --- identity -----------------------------------------------------------------------
+    oidc_discovery_url: str = "http://127.0.0.1:9400/.well-known/openid-configuration"
+    oidc_client_id: str = "cipherslip-dev"
+    oidc_client_secret: str = "cipherslip-dev-secret"  # noqa: S105 - dev IdP accepts any
+    oidc_scopes: str = "openid email profile"
+    # Display name of the sign-in button ("Sign in with Okta").
+    oidc_provider_name: str = "SSO"
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=300)
+
+    # --- tenant -------------------------------------------------------------------------
+    tenant_id: str = "default"
+    tenant_name: str = "Cipherslip"
+    # Emails on these domains count as org users even before their first sign-in.
+    internal_domains: CommaList = ("example.com",)
+
+    # --- abuse limits (per minute) --------------------------------------------------------
+    reveal_rate_per_user: int = Field(default=20, ge=1)
+    reveal_rate_per_ip: int = Field(default=60, ge=1)
+    create_rate_per_user: int = Field(default=30, ge=1)
+
+    # --- operations ---------------------------------------------------------------------
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("internal_domains", mode="before")
+    @classmethod
+    def _parse_domains(cls, value: object) -> object:
+        parsed = _split_commas(value)
+        if isinstance(parsed, tuple):
+            return tuple(domain.lower().lstrip("@") for domain in parsed)
+        return parsed
+
+    @field_validator("base_url", "vault_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cipherslip.db'}"
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def effective_master_key_file(self) -> Path:
+        return self.kms_master_key_file or self.data_dir / "master.key"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")

@@ -1,0 +1,1 @@
+"""Shared fixtures; service fixtures live in ``tests/support``."""
