@@ -1,0 +1,1 @@
+"""How the api reaches the vault: a Protocol and its HTTP implementation."""
