@@ -1,0 +1,122 @@
+"""Tables. The server stores ciphertext, wrapped keys and metadata, never a link key or plaintext.
+
+Every row carries ``tenant_id`` and every query filters on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+UtcDateTime = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """An org user, known from an SSO sign-in."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "issuer", "subject"),
+        Index("ix_users_tenant_email", "tenant_id", "email"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Secret(Base):
+    __tablename__ = "secrets"
+    __table_args__ = (
+        Index("ix_secrets_tenant_creator", "tenant_id", "creator_id", "created_at"),
+        Index("ix_secrets_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    share_code: Mapped[str] = mapped_column(String(14), unique=True)
+    creator_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    audience: Mapped[str] = mapped_column(String(16))  # internal | external
+    secret_type: Mapped[str] = mapped_column(String(8))  # text | file
+    label: Mapped[str | None] = mapped_column(String(200))
+    # pending -> active -> expired | burned | revoked
+    status: Mapped[str] = mapped_column(String(16))
+    view_limit: Mapped[int | None] = mapped_column(Integer)
+    views_used: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Content: all three are cleared when the secret ends (crypto-shredding). A terminal
+    # secret whose blob_key is still set has a blob delete pending (retried by the scheduler).
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_meta: Mapped[bytes | None] = mapped_column(LargeBinary)
+    blob_key: Mapped[str | None] = mapped_column(String(512))
+    content_size: Mapped[int | None] = mapped_column(BigInteger)
+
+    creator: Mapped[User] = relationship(lazy="joined")
+    recipients: Mapped[list[SecretRecipient]] = relationship(
+        back_populates="secret", cascade="all, delete-orphan", lazy="selectin",
+        order_by="SecretRecipient.id",
+    )
+
+
+class SecretRecipient(Base):
+    __tablename__ = "secret_recipients"
+    __table_args__ = (UniqueConstraint("secret_id", "email"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    secret_id: Mapped[str] = mapped_column(ForeignKey("secrets.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+
+    secret: Mapped[Secret] = relationship(back_populates="recipients")
+
+
+class AuditEvent(Base):
+    """One audit event in an OCSF-like shape (SPEC §7); columns are what filters use."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_tenant_time", "tenant_id", "time"),
+        Index("ix_audit_tenant_activity", "tenant_id", "activity_name"),
+        Index("ix_audit_tenant_actor", "tenant_id", "actor_email"),
+        Index("ix_audit_tenant_ip", "tenant_id", "src_ip"),
+        Index("ix_audit_secret", "secret_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    time: Mapped[datetime] = mapped_column(UtcDateTime)
+    activity_name: Mapped[str] = mapped_column(String(64))
+    actor_email: Mapped[str | None] = mapped_column(String(320))
+    actor_uid: Mapped[str | None] = mapped_column(String(64))
+    src_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    secret_id: Mapped[str | None] = mapped_column(String(36))
+    share_code: Mapped[str | None] = mapped_column(String(14))
+    mode: Mapped[str | None] = mapped_column(String(16))
+    secret_type: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))  # Success | Failure
+    status_detail: Mapped[str | None] = mapped_column(String(200))

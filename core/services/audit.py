@@ -1,0 +1,87 @@
+"""The audit log (SPEC §7): event names are a contract; events are stored OCSF-like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.clock import Clock, as_utc
+from core.db.models import AuditEvent, Secret
+from core.services.identity import ClientInfo
+
+SECRET_CREATED = "paper_secret_created"
+OPENED_INTERNAL = "paper_secret_opened_internal"
+OPENED_EXTERNAL = "paper_secret_opened"
+REVOKED = "paper_secret_revoked"
+REVOKED_ADMIN = "paper_secret_revoked_admin"
+MAGIC_LINK_CREATED = "paper_secret_magic_link_created"
+ACCESS_DENIED = "paper_secret_access_denied"
+FILE_DOWNLOADED = "paper_secret_file_downloaded"
+
+SUCCESS = "Success"
+FAILURE = "Failure"
+
+
+@dataclass(frozen=True)
+class Actor:
+    email: str | None
+    uid: str | None = None
+
+
+class AuditLog:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def record(
+        self,
+        session: Session,
+        activity_name: str,
+        *,
+        tenant_id: str,
+        actor: Actor,
+        client: ClientInfo,
+        secret: Secret | None = None,
+        status: str = SUCCESS,
+        status_detail: str | None = None,
+    ) -> AuditEvent:
+        """Add an event to ``session``: it commits (or rolls back) with the change it audits."""
+        event = AuditEvent(
+            tenant_id=tenant_id,
+            time=self._clock.now(),
+            activity_name=activity_name,
+            actor_email=actor.email,
+            actor_uid=actor.uid,
+            src_ip=client.ip,
+            user_agent=(client.user_agent or "")[:512] or None,
+            secret_id=secret.id if secret else None,
+            share_code=secret.share_code if secret else None,
+            mode=secret.audience if secret else None,
+            secret_type=secret.secret_type if secret else None,
+            status=status,
+            status_detail=status_detail,
+        )
+        session.add(event)
+        return event
+
+
+def to_ocsf(event: AuditEvent) -> dict[str, Any]:
+    """The exported shape: OCSF-like nesting with Cipherslip's ``secret`` object."""
+    return {
+        "id": event.id,
+        "activity_name": event.activity_name,
+        "time": as_utc(event.time).isoformat(),
+        "actor": {"user": {"email": event.actor_email, "uid": event.actor_uid}},
+        "src_endpoint": {"ip": event.src_ip},
+        "http_request": {"user_agent": event.user_agent},
+        "secret": {
+            "id": event.secret_id,
+            "share_code": event.share_code,
+            "mode": event.mode,
+            "type": event.secret_type,
+        },
+        "status": event.status,
+        "status_detail": event.status_detail,
+        "tenant_id": event.tenant_id,
+    }

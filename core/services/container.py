@@ -1,0 +1,87 @@
+"""Builds every service from settings, in one place; tests pass replacements by keyword."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.blobstore.protocol import BlobStore
+from core.clock import Clock, RandomSource, SystemClock, SystemRandom
+from core.db.engine import create_db_engine, create_session_factory
+from core.ratelimit.memory import MemoryRateLimiter
+from core.ratelimit.protocol import RateLimiter
+from core.services.audit import AuditLog
+from core.services.lifecycle import Lifecycle
+from core.services.manage import ManageService
+from core.services.reveal import RevealService
+from core.services.sharing import SharingService
+from core.services.tenants import TenantDirectory
+from core.services.users import UserDirectory
+from core.sessions.memory import MemorySessionStore
+from core.sessions.protocol import SessionStore
+from core.settings import Settings
+from core.vault_client.protocol import VaultClient
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    db: sessionmaker[Session]
+    clock: Clock
+    random: RandomSource
+    blob_store: BlobStore
+    vault: VaultClient
+    rate_limiter: RateLimiter
+    sessions: SessionStore
+    tenants: TenantDirectory
+    users: UserDirectory
+    audit: AuditLog
+    lifecycle: Lifecycle
+    sharing: SharingService
+    reveal: RevealService
+    manage: ManageService
+
+    def close(self) -> None:
+        close_vault = getattr(self.vault, "close", None)
+        if callable(close_vault):
+            close_vault()
+        self.engine.dispose()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    random: RandomSource | None = None,
+    blob_store: BlobStore | None = None,
+    vault: VaultClient | None = None,
+    engine: Engine | None = None,
+) -> Services:
+    from core.blobstore.factory import create_blob_store
+    from core.vault_client.http import create_vault_client
+
+    clock = clock or SystemClock()
+    random = random or SystemRandom()
+    engine = engine or create_db_engine(settings.effective_database_url)
+    db = create_session_factory(engine)
+    blob_store = blob_store or create_blob_store(settings)
+    vault = vault or create_vault_client(settings)
+    rate_limiter = MemoryRateLimiter(clock)
+    tenants = TenantDirectory(settings)
+    users = UserDirectory(db, tenants, clock, random)
+    audit_log = AuditLog(clock)
+    lifecycle = Lifecycle(db, blob_store, clock)
+    return Services(
+        settings=settings, engine=engine, db=db, clock=clock, random=random,
+        blob_store=blob_store, vault=vault, rate_limiter=rate_limiter,
+        sessions=MemorySessionStore(clock), tenants=tenants, users=users, audit=audit_log,
+        lifecycle=lifecycle,
+        sharing=SharingService(settings, db, blob_store, vault, users, audit_log, rate_limiter,
+                               clock, random),
+        reveal=RevealService(settings, db, blob_store, vault, lifecycle, audit_log,
+                             rate_limiter, clock),
+        manage=ManageService(settings, db, lifecycle, audit_log, clock),
+    )

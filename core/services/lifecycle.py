@@ -1,0 +1,96 @@
+"""Status transitions and content destruction (SPEC §3).
+
+Ending a secret clears the wrapped key and sealed metadata in the same UPDATE that sets the
+terminal status (crypto-shredding is atomic with the transition); the ciphertext blob is
+deleted right after commit, and a failed delete leaves ``blob_key`` set for a retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.blobstore.protocol import BlobStore
+from core.clock import Clock, as_utc
+from core.db.models import Secret
+from core.errors import BlobStoreError
+
+ACTIVE = "active"
+PENDING = "pending"
+EXPIRED = "expired"
+BURNED = "burned"
+REVOKED = "revoked"
+TERMINAL = (EXPIRED, BURNED, REVOKED)
+
+log = logging.getLogger(__name__)
+
+
+def effective_status(secret: Secret, now: datetime) -> str:
+    """The status as users must see it, even before the purge job has run."""
+    if secret.status == ACTIVE and as_utc(secret.expires_at) <= now:
+        return EXPIRED
+    return secret.status
+
+
+def views_left(secret: Secret) -> int | None:
+    if secret.view_limit is None:
+        return None
+    return max(0, secret.view_limit - secret.views_used)
+
+
+class Lifecycle:
+    def __init__(self, db: sessionmaker[Session], blob_store: BlobStore, clock: Clock) -> None:
+        self._db = db
+        self._blob_store = blob_store
+        self._clock = clock
+
+    def end(
+        self,
+        session: Session,
+        secret: Secret,
+        new_status: str,
+        *,
+        from_statuses: Iterable[str] = (ACTIVE,),
+    ) -> bool:
+        """Move ``secret`` to a terminal status inside ``session``; False if it was not in
+        ``from_statuses`` any more (someone else ended it first)."""
+        result = session.execute(
+            update(Secret)
+            .where(Secret.id == secret.id, Secret.tenant_id == secret.tenant_id,
+                   Secret.status.in_(tuple(from_statuses)))
+            .values(status=new_status, ended_at=self._clock.now(), wrapped_key=None,
+                    sealed_meta=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def expire_if_due(self, secret: Secret) -> bool:
+        """Read-time enforcement: end an overdue secret now rather than wait for the job."""
+        if effective_status(secret, self._clock.now()) != EXPIRED or secret.status != ACTIVE:
+            return False
+        with self._db.begin() as session:
+            ended = self.end(session, secret, EXPIRED)
+        if ended and secret.blob_key:
+            self.purge_blob(secret.id, secret.blob_key)
+        return ended
+
+    def purge_blob(self, secret_id: str, blob_key: str) -> bool:
+        """Delete an ended secret's ciphertext; on failure it stays listed for a retry."""
+        try:
+            self._blob_store.delete(blob_key)
+        except BlobStoreError:
+            log.warning("ciphertext delete failed; will retry", extra={"secret_id": secret_id})
+            return False
+        with self._db.begin() as session:
+            session.execute(
+                update(Secret)
+                .where(Secret.id == secret_id, Secret.blob_key == blob_key,
+                       Secret.status.in_(TERMINAL))
+                .values(blob_key=None)
+                .execution_options(synchronize_session=False)
+            )
+        return True

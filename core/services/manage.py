@@ -1,0 +1,134 @@
+"""A creator's own secrets: list, inspect (with activity) and revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock
+from core.db.models import AuditEvent, Secret
+from core.errors import Conflict, InvalidInput, NotFound
+from core.services import audit
+from core.services.audit import Actor, AuditLog
+from core.services.identity import ClientInfo, Principal
+from core.services.lifecycle import (
+    ACTIVE,
+    PENDING,
+    REVOKED,
+    Lifecycle,
+    effective_status,
+    views_left,
+)
+from core.settings import Settings
+
+LIST_FILTERS = ("active", "all")
+
+
+@dataclass(frozen=True)
+class SecretSummary:
+    id: str
+    share_code: str
+    label: str | None
+    status: str
+    audience: str
+    secret_type: str
+    recipients: list[str]
+    views_used: int
+    view_limit: int | None
+    views_left: int | None
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SecretDetail:
+    summary: SecretSummary
+    share_url: str
+    activity: list[AuditEvent]
+
+
+class ManageService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sessionmaker[Session],
+        lifecycle: Lifecycle,
+        audit_log: AuditLog,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._lifecycle = lifecycle
+        self._audit = audit_log
+        self._clock = clock
+
+    def _summary(self, secret: Secret, now: datetime) -> SecretSummary:
+        return SecretSummary(
+            id=secret.id, share_code=secret.share_code, label=secret.label,
+            status=effective_status(secret, now), audience=secret.audience,
+            secret_type=secret.secret_type, recipients=[r.email for r in secret.recipients],
+            views_used=secret.views_used, view_limit=secret.view_limit,
+            views_left=views_left(secret), created_at=secret.created_at,
+            expires_at=secret.expires_at, ended_at=secret.ended_at,
+        )
+
+    def list_own(self, principal: Principal, status_filter: str = "active") -> list[SecretSummary]:
+        if status_filter not in LIST_FILTERS:
+            raise InvalidInput("status must be 'active' or 'all'", field="status")
+        now = self._clock.now()
+        query = select(Secret).where(
+            Secret.tenant_id == principal.tenant_id, Secret.creator_id == principal.user_id,
+            Secret.status != PENDING,
+        )
+        if status_filter == "active":
+            query = query.where(Secret.status == ACTIVE, Secret.expires_at > now)
+        with self._db() as session:
+            secrets = session.scalars(query.order_by(Secret.created_at.desc()).limit(500)).all()
+            return [self._summary(secret, now) for secret in secrets]
+
+    def _own(self, session: Session, principal: Principal, secret_id: str) -> Secret:
+        secret = session.scalar(
+            select(Secret).where(Secret.id == secret_id, Secret.tenant_id == principal.tenant_id,
+                                 Secret.creator_id == principal.user_id,
+                                 Secret.status != PENDING)
+        )
+        if secret is None:
+            raise NotFound("no such secret of yours")
+        return secret
+
+    def detail_own(self, principal: Principal, secret_id: str) -> SecretDetail:
+        with self._db() as session:
+            secret = self._own(session, principal, secret_id)
+            activity = session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.tenant_id == principal.tenant_id,
+                       AuditEvent.secret_id == secret.id)
+                .order_by(AuditEvent.time.desc(), AuditEvent.id.desc())
+                .limit(200)
+            ).all()
+            return SecretDetail(
+                summary=self._summary(secret, self._clock.now()),
+                share_url=f"{self._settings.base_url}/s/{secret.share_code}",
+                activity=list(activity),
+            )
+
+    def revoke_own(self, principal: Principal, secret_id: str, client: ClientInfo) -> None:
+        with self._db() as session:
+            secret = self._own(session, principal, secret_id)
+        if self._lifecycle.expire_if_due(secret):
+            raise Conflict("this secret has already expired")
+        with self._db.begin() as session:
+            if not self._lifecycle.end(session, secret, REVOKED):
+                current = session.get(Secret, secret.id)
+                status = current.status if current else "gone"
+                raise Conflict(f"this secret is already {status}")
+            self._audit.record(
+                session, audit.REVOKED, tenant_id=principal.tenant_id,
+                actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
+            )
+        if secret.blob_key:
+            self._lifecycle.purge_blob(secret.id, secret.blob_key)

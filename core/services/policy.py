@@ -1,0 +1,137 @@
+"""The rules and limits of SPEC §2, enforced by the server whatever the client did."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.crypto import csl1
+from core.crypto.hpke import parse_public_key
+from core.crypto.meta import FORMATS
+from core.errors import InvalidInput, PayloadTooLarge
+
+INTERNAL_RECIPIENTS_MAX = 128
+LABEL_MAX_CHARS = 200
+TEXT_MAX_BYTES = 64 * 1024
+EXPIRY_MIN = timedelta(hours=1)
+EXPIRY_MAX = timedelta(days=30)
+VIEW_LIMIT_MAX = 1000
+# An upload must be completed within this time or it is abandoned.
+PENDING_TTL = timedelta(hours=1)
+# format + file name (<= 255 bytes UTF-8, JSON-escaped) + media type + size, plus the tag.
+SEALED_META_MAX_BYTES = 2048
+TEXT_FORMATS = ("text", "json", "yaml", "env")
+EMAIL_MAX = 320
+
+_EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+@dataclass(frozen=True)
+class NewSecretRequest:
+    audience: str
+    recipients: list[str]
+    format: str
+    label: str | None
+    expires_in_seconds: int
+    view_limit: int | None
+    public_key: bytes
+
+
+def normalize_email(raw: str) -> str:
+    email = raw.strip().lower()
+    if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
+        raise InvalidInput(f"{raw.strip()!r} is not an email address", field="recipients")
+    return email
+
+
+def normalize_recipients(raw: list[str], *, maximum: int) -> list[str]:
+    """Validated, lower-cased, de-duplicated (first occurrence wins) recipient emails."""
+    emails: list[str] = []
+    for entry in raw:
+        email = normalize_email(entry)
+        if email not in emails:
+            emails.append(email)
+    if not emails:
+        raise InvalidInput("add at least one recipient", field="recipients")
+    if len(emails) > maximum:
+        raise InvalidInput(
+            f"at most {maximum} recipients per secret, got {len(emails)}", field="recipients"
+        )
+    return emails
+
+
+def normalize_label(label: str | None) -> str | None:
+    if label is None or not label.strip():
+        return None
+    label = label.strip()
+    if len(label) > LABEL_MAX_CHARS:
+        raise InvalidInput(
+            f"the label is at most {LABEL_MAX_CHARS} characters, got {len(label)}", field="label"
+        )
+    if any(unicodedata.category(ch) == "Cc" for ch in label):
+        raise InvalidInput("the label must be a single line of text", field="label")
+    return label
+
+
+def check_expiry(seconds: int) -> timedelta:
+    expiry = timedelta(seconds=seconds)
+    if not EXPIRY_MIN <= expiry <= EXPIRY_MAX:
+        raise InvalidInput(
+            "expires_in_seconds must be between 3600 (1 hour) and 2592000 (30 days)",
+            field="expires_in_seconds",
+        )
+    return expiry
+
+
+def check_view_limit(view_limit: int | None) -> int | None:
+    if view_limit is not None and not 1 <= view_limit <= VIEW_LIMIT_MAX:
+        raise InvalidInput(
+            f"view_limit must be between 1 and {VIEW_LIMIT_MAX}, or null for unlimited",
+            field="view_limit",
+        )
+    return view_limit
+
+
+def check_new_secret(request: NewSecretRequest) -> tuple[str, list[str], str | None]:
+    """Validate a create request; returns (secret type, recipients, label)."""
+    if request.audience != "internal":
+        raise InvalidInput("audience must be 'internal' (team members)", field="audience")
+    if request.format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
+    if request.format == "file":
+        raise InvalidInput("file secrets are not available yet; use a text format",
+                           field="format")
+    recipients = normalize_recipients(request.recipients, maximum=INTERNAL_RECIPIENTS_MAX)
+    label = normalize_label(request.label)
+    check_expiry(request.expires_in_seconds)
+    check_view_limit(request.view_limit)
+    parse_public_key(request.public_key)
+    return "text", recipients, label
+
+
+def max_plaintext_bytes(secret_type: str) -> int:
+    return TEXT_MAX_BYTES
+
+
+def max_upload_bytes(secret_type: str) -> int:
+    # The largest well-framed stream whose plaintext fits: the canonical stream, or one with
+    # an extra empty final record after a full one.
+    return csl1.stream_size(max_plaintext_bytes(secret_type)) + csl1.TAG_SIZE
+
+
+def check_upload(secret_type: str, stream_head: bytes, stream_length: int) -> None:
+    """Reject uploads that cannot be a CSL1 stream within the type's size limit."""
+    csl1.StreamHeader.parse(stream_head)
+    plaintext_bytes = csl1.plaintext_size(stream_length)
+    limit = max_plaintext_bytes(secret_type)
+    if plaintext_bytes > limit:
+        raise PayloadTooLarge(f"text content is at most {limit} bytes, got {plaintext_bytes}")
+
+
+def check_sealed_meta(sealed_meta: bytes) -> None:
+    if not 16 < len(sealed_meta) <= SEALED_META_MAX_BYTES:
+        raise InvalidInput(
+            f"sealed_meta must be 17..{SEALED_META_MAX_BYTES} bytes", field="sealed_meta"
+        )

@@ -1,0 +1,201 @@
+"""Revealing a secret to a recipient: preview (GET, never changes state) and reveal (POST).
+
+A reveal reads the ciphertext and gets the data key sealed to the recipient's browser
+*before* it consumes a view; the view is then taken by one conditional UPDATE, so counting is
+exact under concurrency and a vault or storage failure consumes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, null, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.blobstore.protocol import BlobStore
+from core.clock import Clock
+from core.crypto.sharecode import normalize_share_code
+from core.db.models import Secret
+from core.errors import AccessDenied, BlobNotFound, NotFound, RateLimited, SecretUnavailable
+from core.errors import ServiceUnavailable
+from core.ratelimit.protocol import RateLimiter
+from core.services import audit
+from core.services.audit import Actor, AuditLog
+from core.services.identity import ClientInfo, Principal
+from core.services.lifecycle import ACTIVE, BURNED, PENDING, Lifecycle, effective_status, views_left
+from core.settings import Settings
+from core.vault_client.protocol import VaultClient
+
+
+@dataclass(frozen=True)
+class SharePreview:
+    share_code: str
+    status: str
+    label: str | None
+    creator_name: str
+    creator_email: str
+    expires_at: datetime
+    views_left: int | None
+    secret_type: str
+
+
+@dataclass(frozen=True)
+class RevealedSecret:
+    secret_id: str
+    sealed_key: bytes
+    sealed_meta: bytes
+    content: bytes
+    views_left: int | None
+    burned: bool
+
+
+class RevealService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sessionmaker[Session],
+        blob_store: BlobStore,
+        vault: VaultClient,
+        lifecycle: Lifecycle,
+        audit_log: AuditLog,
+        rate_limiter: RateLimiter,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._blob_store = blob_store
+        self._vault = vault
+        self._lifecycle = lifecycle
+        self._audit = audit_log
+        self._rate_limiter = rate_limiter
+        self._clock = clock
+
+    def _load(self, principal: Principal, share_code: str) -> Secret:
+        code = normalize_share_code(share_code)
+        with self._db() as session:
+            secret = session.scalar(
+                select(Secret).where(Secret.share_code == code,
+                                     Secret.tenant_id == principal.tenant_id)
+            )
+        # Pending secrets are invisible: their creator has not finished sharing them.
+        if secret is None or secret.status == PENDING:
+            raise NotFound("no secret has this share code")
+        return secret
+
+    def _deny(self, principal: Principal, client: ClientInfo, secret: Secret, reason: str) -> None:
+        with self._db.begin() as session:
+            self._audit.record(
+                session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
+                actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
+                status=audit.FAILURE, status_detail=reason,
+            )
+
+    def _authorize(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
+        """Recipients only (checked before status, so outsiders learn nothing of it)."""
+        if principal.email not in {r.email for r in secret.recipients}:
+            self._deny(principal, client, secret, "not_a_recipient")
+            raise AccessDenied("this secret was not shared with you")
+
+    def preview(self, principal: Principal, share_code: str, client: ClientInfo) -> SharePreview:
+        secret = self._load(principal, share_code)
+        self._authorize(principal, client, secret)
+        return SharePreview(
+            share_code=secret.share_code,
+            status=effective_status(secret, self._clock.now()),
+            label=secret.label,
+            creator_name=secret.creator.name,
+            creator_email=secret.creator.email,
+            expires_at=secret.expires_at,
+            views_left=views_left(secret),
+            secret_type=secret.secret_type,
+        )
+
+    def _check_rate(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
+        window = 60
+        retry_user = self._rate_limiter.hit(
+            f"reveal:user:{principal.user_id}", limit=self._settings.reveal_rate_per_user,
+            window_seconds=window,
+        )
+        retry_ip = self._rate_limiter.hit(
+            f"reveal:ip:{client.ip}", limit=self._settings.reveal_rate_per_ip,
+            window_seconds=window,
+        )
+        if retry_user or retry_ip:
+            self._deny(principal, client, secret, "rate_limited")
+            raise RateLimited("too many reveal attempts; wait a minute",
+                              retry_after=max(retry_user, retry_ip))
+
+    def _refuse_unavailable(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
+        status = effective_status(secret, self._clock.now())
+        if status == ACTIVE:
+            return
+        self._lifecycle.expire_if_due(secret)
+        self._deny(principal, client, secret, status)
+        raise SecretUnavailable(status)
+
+    def reveal(
+        self, principal: Principal, share_code: str, public_key: bytes, client: ClientInfo
+    ) -> RevealedSecret:
+        secret = self._load(principal, share_code)
+        self._check_rate(principal, client, secret)
+        self._authorize(principal, client, secret)
+        self._refuse_unavailable(principal, client, secret)
+        if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:
+            raise ServiceUnavailable("the secret's content is not readable right now")
+        try:
+            content = self._blob_store.read(secret.blob_key)
+        except BlobNotFound as exc:
+            raise ServiceUnavailable("the secret's content is not readable right now") from exc
+        sealed_key = self._vault.unseal_data_key(
+            tenant_id=secret.tenant_id, secret_id=secret.id, wrapped_key=secret.wrapped_key,
+            public_key=public_key,
+        )
+        views_used, status = self._consume_view(principal, client, secret)
+        if status == BURNED:
+            self._lifecycle.purge_blob(secret.id, secret.blob_key)
+        return RevealedSecret(
+            secret_id=secret.id, sealed_key=sealed_key, sealed_meta=secret.sealed_meta,
+            content=content,
+            views_left=None if secret.view_limit is None else secret.view_limit - views_used,
+            burned=status == BURNED,
+        )
+
+    def _consume_view(
+        self, principal: Principal, client: ClientInfo, secret: Secret
+    ) -> tuple[int, str]:
+        now = self._clock.now()
+        last_view = and_(Secret.view_limit.is_not(None),
+                         Secret.views_used + 1 >= Secret.view_limit)
+        with self._db.begin() as session:
+            row = session.execute(
+                update(Secret)
+                .where(
+                    Secret.id == secret.id, Secret.tenant_id == secret.tenant_id,
+                    Secret.status == ACTIVE, Secret.expires_at > now,
+                    or_(Secret.view_limit.is_(None), Secret.views_used < Secret.view_limit),
+                )
+                # SET expressions see the row as it was, so the last view burns atomically.
+                .values(
+                    views_used=Secret.views_used + 1,
+                    status=case((last_view, BURNED), else_=Secret.status),
+                    ended_at=case((last_view, now), else_=Secret.ended_at),
+                    wrapped_key=case((last_view, null()), else_=Secret.wrapped_key),
+                    sealed_meta=case((last_view, null()), else_=Secret.sealed_meta),
+                )
+                .returning(Secret.views_used, Secret.status)
+                .execution_options(synchronize_session=False)
+            ).one_or_none()
+            if row is not None:
+                self._audit.record(
+                    session, audit.OPENED_INTERNAL, tenant_id=principal.tenant_id,
+                    actor=Actor(principal.email, principal.user_id), client=client,
+                    secret=secret,
+                )
+                return int(row[0]), str(row[1])
+        # Someone else took the last view (or it ended) between our read and our update.
+        with self._db() as session:
+            current = session.get(Secret, secret.id)
+        status = effective_status(current, now) if current else BURNED
+        self._deny(principal, client, secret, status)
+        raise SecretUnavailable(status)

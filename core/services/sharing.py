@@ -1,0 +1,155 @@
+"""Creating a secret: pending row + data key from the vault, ciphertext upload, activation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.blobstore.protocol import BlobStore
+from core.clock import Clock, RandomSource, as_utc
+from core.crypto.sharecode import generate_share_code
+from core.db.models import Secret, SecretRecipient
+from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, RateLimited
+from core.ratelimit.protocol import RateLimiter
+from core.services import audit, policy
+from core.services.audit import Actor, AuditLog
+from core.services.identity import ClientInfo, Principal
+from core.services.lifecycle import ACTIVE, PENDING
+from core.services.users import UserDirectory
+from core.settings import Settings
+from core.vault_client.protocol import VaultClient
+
+
+@dataclass(frozen=True)
+class CreatedSecret:
+    secret_id: str
+    share_code: str
+    share_url: str  # without the link key: the browser appends "#<link key>"
+    sealed_key: bytes
+    expires_at: datetime
+    max_upload_bytes: int
+
+
+def blob_key_for(secret: Secret) -> str:
+    return f"{secret.tenant_id}/{secret.id}.csl1"
+
+
+class SharingService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sessionmaker[Session],
+        blob_store: BlobStore,
+        vault: VaultClient,
+        users: UserDirectory,
+        audit_log: AuditLog,
+        rate_limiter: RateLimiter,
+        clock: Clock,
+        random: RandomSource,
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._blob_store = blob_store
+        self._vault = vault
+        self._users = users
+        self._audit = audit_log
+        self._rate_limiter = rate_limiter
+        self._clock = clock
+        self._random = random
+
+    def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
+        retry_after = self._rate_limiter.hit(
+            f"create:user:{principal.user_id}", limit=self._settings.create_rate_per_user,
+            window_seconds=60,
+        )
+        if retry_after:
+            raise RateLimited("too many secrets created; wait a minute", retry_after=retry_after)
+        secret_type, recipients, label = policy.check_new_secret(request)
+        with self._db() as session:
+            outsiders = self._users.non_org_emails(session, principal.tenant_id, recipients)
+        if outsiders:
+            raise InvalidInput(
+                "not members of your organization: " + ", ".join(outsiders), field="recipients"
+            )
+        secret_id = str(uuid.UUID(bytes=self._random.token_bytes(16), version=4))
+        # Ask the vault first: if it is down, nothing has been stored.
+        new_key = self._vault.create_data_key(
+            tenant_id=principal.tenant_id, secret_id=secret_id, public_key=request.public_key
+        )
+        now = self._clock.now()
+        secret = Secret(
+            id=secret_id, tenant_id=principal.tenant_id, creator_id=principal.user_id,
+            audience=request.audience, secret_type=secret_type, label=label, status=PENDING,
+            view_limit=request.view_limit, views_used=0, created_at=now,
+            expires_at=now + policy.check_expiry(request.expires_in_seconds),
+            wrapped_key=new_key.wrapped_key,
+            recipients=[SecretRecipient(email=email) for email in recipients],
+        )
+        for _attempt in range(5):
+            secret.share_code = generate_share_code(self._random)
+            try:
+                with self._db.begin() as session:
+                    session.add(secret)
+                break
+            except IntegrityError:  # 60-bit code collision: draw again
+                continue
+        else:
+            raise Conflict("could not allocate a share code; try again")
+        return CreatedSecret(
+            secret_id=secret_id, share_code=secret.share_code,
+            share_url=f"{self._settings.base_url}/s/{secret.share_code}",
+            sealed_key=new_key.sealed_key, expires_at=secret.expires_at,
+            max_upload_bytes=policy.max_upload_bytes(secret_type),
+        )
+
+    def _own_pending(self, session: Session, principal: Principal, secret_id: str) -> Secret:
+        secret = session.scalar(
+            select(Secret).where(Secret.id == secret_id, Secret.tenant_id == principal.tenant_id,
+                                 Secret.creator_id == principal.user_id)
+        )
+        if secret is None:
+            raise NotFound("no such secret of yours")
+        if secret.status != PENDING:
+            raise Conflict(f"this secret is already {secret.status}; its content cannot change")
+        if as_utc(secret.created_at) + policy.PENDING_TTL <= self._clock.now():
+            raise Conflict("this upload was abandoned (not completed within an hour); start over")
+        return secret
+
+    def upload_content(self, principal: Principal, secret_id: str, stream: bytes) -> int:
+        """Store the ciphertext of a pending secret (retrying an upload replaces it)."""
+        with self._db() as session:
+            secret = self._own_pending(session, principal, secret_id)
+        if len(stream) > policy.max_upload_bytes(secret.secret_type):
+            raise PayloadTooLarge(
+                f"the upload is at most {policy.max_upload_bytes(secret.secret_type)} bytes"
+            )
+        policy.check_upload(secret.secret_type, stream[:32], len(stream))
+        blob_key = blob_key_for(secret)
+        written = self._blob_store.put(blob_key, [stream])
+        with self._db.begin() as session:
+            secret = self._own_pending(session, principal, secret_id)
+            secret.blob_key, secret.content_size = blob_key, written
+        return written
+
+    def complete(
+        self, principal: Principal, secret_id: str, sealed_meta: bytes, client: ClientInfo
+    ) -> Secret:
+        """Activate a pending secret once its ciphertext is stored."""
+        policy.check_sealed_meta(sealed_meta)
+        with self._db.begin() as session:
+            secret = self._own_pending(session, principal, secret_id)
+            if secret.blob_key is None:
+                raise Conflict("upload the content before completing")
+            secret.sealed_meta = sealed_meta
+            secret.status = ACTIVE
+            secret.activated_at = self._clock.now()
+            self._audit.record(
+                session, audit.SECRET_CREATED, tenant_id=principal.tenant_id,
+                actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
+            )
+        return secret

@@ -1,0 +1,84 @@
+"""The org directory: users become known when they sign in with SSO."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, RandomSource
+from core.db.models import User
+from core.services.identity import Principal
+from core.services.tenants import TenantDirectory
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    email: str
+    name: str
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class UserDirectory:
+    def __init__(
+        self, db: sessionmaker[Session], tenants: TenantDirectory, clock: Clock, random: RandomSource
+    ) -> None:
+        self._db = db
+        self._tenants = tenants
+        self._clock = clock
+        self._random = random
+
+    def sign_in(self, *, issuer: str, subject: str, email: str, name: str) -> Principal:
+        """Record an SSO sign-in (creating the user on first sight) and return who it is."""
+        email = email.strip().lower()
+        tenant = self._tenants.for_sign_in(issuer, email)
+        now = self._clock.now()
+        with self._db.begin() as session:
+            user = session.scalar(
+                select(User).where(
+                    User.tenant_id == tenant.id, User.issuer == issuer, User.subject == subject
+                )
+            )
+            if user is None:
+                user = User(
+                    id=str(uuid.UUID(bytes=self._random.token_bytes(16), version=4)),
+                    tenant_id=tenant.id, issuer=issuer, subject=subject, email=email,
+                    name=name or email, created_at=now, last_login_at=now,
+                )
+                session.add(user)
+            else:
+                user.email, user.name, user.last_login_at = email, name or email, now
+            return Principal(tenant.id, user.id, user.email, user.name)
+
+    def search(self, tenant_id: str, query: str, limit: int = 10) -> list[DirectoryEntry]:
+        pattern = f"%{escape_like(query.strip().lower())}%"
+        with self._db() as session:
+            rows = session.execute(
+                select(User.email, func.max(User.name))
+                .where(User.tenant_id == tenant_id)
+                .where(or_(User.email.like(pattern, escape="\\"),
+                           func.lower(User.name).like(pattern, escape="\\")))
+                .group_by(User.email)
+                .order_by(User.email)
+                .limit(limit)
+            ).all()
+        return [DirectoryEntry(email, name) for email, name in rows]
+
+    def non_org_emails(self, session: Session, tenant_id: str, emails: Iterable[str]) -> list[str]:
+        """Emails that are neither a known user of the tenant nor on its internal domains."""
+        tenant = self._tenants.get(tenant_id)
+        candidates = [email for email in emails if not tenant.owns_domain(email)]
+        if not candidates:
+            return []
+        known = set(
+            session.scalars(
+                select(User.email).where(User.tenant_id == tenant_id, User.email.in_(candidates))
+            )
+        )
+        return [email for email in candidates if email not in known]

@@ -1,0 +1,1 @@
+"""Server-side sessions: the cookie holds a random id, the store holds the state."""
