@@ -1,0 +1,256 @@
+"""One contract for every blob store backend: local directory and S3 (moto over HTTP)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import pytest
+
+from core.blobstore.factory import create_blob_store
+from core.blobstore.local import LocalBlobStore
+from core.blobstore.protocol import BlobStore
+from core.errors import BlobNotFound
+from core.settings import Settings
+from tests.support.moto import MotoServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MIB = 1024 * 1024
+KEY = "tenant-1/secret-1.csl1"
+
+
+class StreamBrokenError(Exception):
+    """Raised by a test's chunk generator to fail a put mid-way."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    store: BlobStore
+    # Anything a failed put could leave behind that is not a blob: partial files for the
+    # local store, in-progress multipart uploads for S3.
+    debris: Callable[[], list[str]]
+
+
+def _local_backend(root: Path) -> Backend:
+    store = LocalBlobStore(root)
+
+    def debris() -> list[str]:
+        return sorted(str(path) for path in root.rglob("*") if ".~" in path.name)
+
+    return Backend(store, debris)
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "local":
+        return _local_backend(tmp_path / "blobs")
+    # Requested lazily so the local cases do not start moto.
+    moto = cast(MotoServer, request.getfixturevalue("moto"))
+    client = cast("S3Client", request.getfixturevalue("s3_client"))
+    bucket = cast(str, request.getfixturevalue("s3_bucket"))
+    store = create_blob_store(
+        Settings(blob_backend="s3", s3_endpoint_url=moto.endpoint_url, s3_bucket=bucket)
+    )
+
+    def debris() -> list[str]:
+        uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        return sorted(upload["Key"] for upload in uploads)
+
+    return Backend(store, debris)
+
+
+@pytest.fixture
+def store(backend: Backend) -> BlobStore:
+    return backend.store
+
+
+def _chunks(total: int, chunk_size: int) -> Iterator[bytes]:
+    # Each chunk repeats its own offset, so reordered or duplicated chunks would not compare
+    # equal.
+    for offset in range(0, total, chunk_size):
+        size = min(chunk_size, total - offset)
+        yield (offset.to_bytes(8, "big") * (size // 8 + 1))[:size]
+
+
+def _failing_after(total: int, chunk_size: int) -> Iterator[bytes]:
+    yield from _chunks(total, chunk_size)
+    raise StreamBrokenError("the client went away")
+
+
+# --- round trips -------------------------------------------------------------------------
+def test_put_then_read_round_trip(store: BlobStore) -> None:
+    content = os.urandom(1000)
+    assert store.put(KEY, [content]) == 1000
+    assert store.read(KEY) == content
+
+
+def test_streaming_put_of_many_chunks_and_open_yield_identical_bytes(store: BlobStore) -> None:
+    # 9 MiB crosses the 8 MiB part size, so S3 goes through a two-part multipart upload.
+    expected = b"".join(_chunks(9 * MIB, MIB))
+    assert store.put(KEY, _chunks(9 * MIB, MIB)) == 9 * MIB
+    streamed = list(store.open(KEY))
+    assert b"".join(streamed) == expected
+    assert len(streamed) > 1, "open() should stream, not return the blob in one piece"
+    assert all(len(chunk) <= MIB for chunk in streamed)
+    assert store.size(KEY) == 9 * MIB
+
+
+def test_many_small_chunks(store: BlobStore) -> None:
+    chunks = [os.urandom(size) for size in (1, 0, 7, 4096, 3, 65_537)]
+    assert store.put(KEY, iter(chunks)) == sum(map(len, chunks))
+    assert b"".join(store.open(KEY)) == b"".join(chunks)
+
+
+def test_empty_blob(store: BlobStore) -> None:
+    assert store.put(KEY, []) == 0
+    assert store.exists(KEY)
+    assert store.size(KEY) == 0
+    assert store.read(KEY) == b""
+    assert b"".join(store.open(KEY)) == b""
+
+
+def test_size_and_exists(store: BlobStore) -> None:
+    assert not store.exists(KEY)
+    with pytest.raises(BlobNotFound):
+        store.size(KEY)
+    store.put(KEY, [b"abc", b"defg"])
+    assert store.exists(KEY)
+    assert store.size(KEY) == 7
+    assert not store.exists("tenant-1/secret-2.csl1")
+
+
+def test_keys_are_independent(store: BlobStore) -> None:
+    store.put("tenant-1/a.csl1", [b"first"])
+    store.put("tenant-2/a.csl1", [b"second"])
+    assert store.read("tenant-1/a.csl1") == b"first"
+    assert store.read("tenant-2/a.csl1") == b"second"
+
+
+def test_overwrite_replaces(store: BlobStore) -> None:
+    store.put(KEY, [b"old content that is longer"])
+    assert store.put(KEY, [b"new"]) == 3
+    assert store.read(KEY) == b"new"
+    assert store.size(KEY) == 3
+
+
+# --- missing blobs and deletion -------------------------------------------------------
+def test_missing_blob_is_not_found_everywhere(store: BlobStore) -> None:
+    with pytest.raises(BlobNotFound):
+        store.read(KEY)
+    with pytest.raises(BlobNotFound):
+        store.size(KEY)
+    # Raised by the call itself, before iteration, so an API can still answer 404.
+    with pytest.raises(BlobNotFound):
+        store.open(KEY)
+
+
+def test_delete_then_read_is_not_found(store: BlobStore) -> None:
+    store.put(KEY, [b"content"])
+    store.delete(KEY)
+    assert not store.exists(KEY)
+    with pytest.raises(BlobNotFound):
+        store.read(KEY)
+    with pytest.raises(BlobNotFound):
+        store.open(KEY)
+
+
+def test_delete_is_idempotent(store: BlobStore) -> None:
+    store.delete(KEY)
+    store.put(KEY, [b"content"])
+    store.delete(KEY)
+    store.delete(KEY)
+    assert not store.exists(KEY)
+
+
+def test_open_survives_delete_or_overwrite_of_other_keys(store: BlobStore) -> None:
+    store.put(KEY, [b"keep me"])
+    store.put("tenant-1/other.csl1", [b"x"])
+    store.delete("tenant-1/other.csl1")
+    assert store.read(KEY) == b"keep me"
+
+
+# --- atomicity -------------------------------------------------------------------------
+@pytest.mark.parametrize("written_before_failure", [0, 3 * MIB, 9 * MIB],
+                         ids=["before-any-data", "within-first-part", "after-a-full-part"])
+def test_failing_stream_leaves_nothing_behind(
+    backend: Backend, written_before_failure: int
+) -> None:
+    store = backend.store
+    with pytest.raises(StreamBrokenError):  # the caller's own exception, unchanged
+        store.put(KEY, _failing_after(written_before_failure, MIB))
+    assert not store.exists(KEY)
+    with pytest.raises(BlobNotFound):
+        store.read(KEY)
+    assert backend.debris() == []
+
+
+def test_failing_overwrite_keeps_the_previous_blob(backend: Backend) -> None:
+    store = backend.store
+    store.put(KEY, [b"previous"])
+    with pytest.raises(StreamBrokenError):
+        store.put(KEY, _failing_after(9 * MIB, MIB))
+    assert store.read(KEY) == b"previous"
+    assert backend.debris() == []
+
+
+def test_reader_never_sees_a_partial_blob(store: BlobStore) -> None:
+    store.put(KEY, [b"previous"])
+    observed: list[bytes] = []
+
+    def chunks_that_peek() -> Iterator[bytes]:
+        for chunk in _chunks(9 * MIB, MIB):
+            yield chunk
+            observed.append(store.read(KEY))  # a concurrent reader, mid-upload
+
+    store.put(KEY, chunks_that_peek())
+    assert set(observed) == {b"previous"}
+    assert store.size(KEY) == 9 * MIB
+
+
+def test_new_key_is_invisible_until_put_completes(store: BlobStore) -> None:
+    seen_mid_upload: list[bool] = []
+
+    def chunks_that_peek() -> Iterator[bytes]:
+        for chunk in _chunks(9 * MIB, MIB):
+            yield chunk
+            seen_mid_upload.append(store.exists(KEY))
+
+    store.put(KEY, chunks_that_peek())
+    assert seen_mid_upload and not any(seen_mid_upload)
+    assert store.exists(KEY)
+
+
+# --- keys ------------------------------------------------------------------------------
+INVALID_KEYS = ["", "../x", "/x", "a/../b", "a//b", "a/./b", "a/", ".", "..",
+                "a b", "a\\b", "a\x00b", "tenant/sécret", "x" * 256, "/".join(["x" * 200] * 3)]
+
+
+@pytest.mark.parametrize("key", INVALID_KEYS, ids=repr)
+def test_invalid_keys_are_rejected_by_every_method(store: BlobStore, key: str) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: store.put(key, [b"content"]),
+        lambda: store.open(key),
+        lambda: store.read(key),
+        lambda: store.size(key),
+        lambda: store.exists(key),
+        lambda: store.delete(key),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="key"):
+            call()
+
+
+def test_longest_valid_key(store: BlobStore) -> None:
+    key = "/".join(["k" * 255, "e" * 254, "y"])
+    assert len(key) == 512
+    store.put(key, [b"long key"])
+    assert store.read(key) == b"long key"
+
+
+def test_check_ready_passes(store: BlobStore) -> None:
+    store.check_ready()
