@@ -1,0 +1,53 @@
+"""CSRF protection for every state change: a per-session token plus same-origin checks."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+from core.errors import CsrfFailure
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HEADER = "x-csrf-token"
+FORM_FIELD = "csrf_token"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's token, created on first use (pages embed it for forms and fetch)."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def verify_csrf(request: Request) -> None:
+    """Router dependency: unsafe methods need the session's token and a same-site origin."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise CsrfFailure("cross-site requests cannot change anything")
+    origin = request.headers.get("origin")
+    base_url: str = request.app.state.settings.base_url
+    if origin is not None and origin != _origin(base_url):
+        raise CsrfFailure(f"requests must come from {_origin(base_url)}")
+    expected = request.session.get("csrf")
+    provided = request.headers.get(HEADER)
+    if provided is None and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        form = await request.form()
+        field = form.get(FORM_FIELD)
+        provided = field if isinstance(field, str) else None
+    if not isinstance(expected, str) or not provided or not hmac.compare_digest(
+        expected.encode(), provided.encode()
+    ):
+        raise CsrfFailure("missing or invalid CSRF token; reload the page and try again")

@@ -1,0 +1,112 @@
+"""Turning errors into clear answers: JSON under /api, an HTML page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from api.deps import session_principal
+from core import errors
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
+    (errors.InvalidShareCode, 404),
+    (errors.InvalidInput, 422),
+    (errors.PayloadTooLarge, 413),
+    (errors.AuthenticationRequired, 401),
+    (errors.CsrfFailure, 403),
+    (errors.AccessDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.SecretUnavailable, 410),
+    (errors.RateLimited, 429),
+    (errors.ServiceUnavailable, 503),
+    (errors.VaultRejected, 502),
+    (errors.CryptoError, 400),
+]
+
+
+def status_for(error: errors.CipherslipError) -> int:
+    for error_class, status in STATUS_BY_ERROR:
+        if isinstance(error, error_class):
+            return status
+    return 400
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _page(request: Request, status: int, title: str, message: str) -> Response:
+    from web.pages import render  # pages import the api's dependencies; keep this one lazy
+
+    return render(request, request.app.state.templates, "error.html",
+                  session_principal(request), status, title=title, message=message)
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.CipherslipError)
+    status = status_for(exc)
+    headers = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["retry-after"] = str(exc.retry_after)
+    if isinstance(exc, errors.ServiceUnavailable):
+        log.warning("dependency unavailable: %s", exc.code)
+    if is_api(request):
+        extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
+        if isinstance(exc, errors.SecretUnavailable):
+            extra["status"] = exc.status
+        return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
+    if isinstance(exc, errors.AuthenticationRequired):
+        return RedirectResponse(f"/auth/login?next={quote(request.url.path)}", 303)
+    return _page(request, status, exc.code.replace("_", " ").capitalize(), exc.message)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for problem in exc.errors():
+        location = [str(part) for part in problem.get("loc", ()) if part != "body"]
+        problems.append({"field": ".".join(location), "message": problem.get("msg", "invalid")})
+    first = problems[0] if problems else {"field": "", "message": "invalid request"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    body = error_body("invalid_input", message, field=first["field"] or None, problems=problems)
+    if is_api(request):
+        return JSONResponse(body, 422)
+    return _page(request, 422, "Invalid request", message)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = str(exc.detail) if exc.detail else "error"
+    if is_api(request):
+        return JSONResponse(error_body("http_error", message), exc.status_code,
+                            headers=exc.headers)
+    titles = {404: "Not found", 405: "Method not allowed"}
+    return _page(request, exc.status_code, titles.get(exc.status_code, "Error"), message)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    # Only the type is logged: exception text could echo request content.
+    log.error("unhandled error %s on %s", type(exc).__name__, request.url.path)
+    if is_api(request):
+        return JSONResponse(error_body("internal_error", "something went wrong"), 500)
+    return _page(request, 500, "Something went wrong", "Please try again.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.CipherslipError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(HTTPException, handle_http_error)
+    app.add_exception_handler(Exception, handle_unexpected)

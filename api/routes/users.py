@@ -1,0 +1,23 @@
+"""/api/v1/users (recipient suggestions) and /api/v1/me."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, ServicesDep
+from api.schemas import UserOut
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+@router.get("/users")
+def search_users(
+    user: CurrentUser, services: ServicesDep, q: str = Query(min_length=1, max_length=100)
+) -> list[UserOut]:
+    return [UserOut(email=entry.email, name=entry.name)
+            for entry in services.users.search(user.tenant_id, q)]
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> UserOut:
+    return UserOut(email=user.email, name=user.name)

@@ -1,0 +1,108 @@
+"""Request and response bodies of /api/v1. Bytes travel as base64url without padding."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.services.manage import SecretSummary
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateSecretBody(Body):
+    audience: str = "internal"
+    recipients: list[str] = Field(max_length=1000)
+    format: str = "text"
+    label: str | None = Field(default=None, max_length=2000)
+    expires_in_seconds: int
+    view_limit: int | None
+    public_key: str = Field(max_length=200)
+
+
+class CreatedSecretOut(BaseModel):
+    id: str
+    share_code: str
+    share_url: str
+    sealed_key: str
+    expires_at: datetime
+    upload_url: str
+    complete_url: str
+    max_upload_bytes: int
+
+
+class CompleteBody(Body):
+    sealed_meta: str = Field(max_length=4096)
+
+
+class CompletedOut(BaseModel):
+    id: str
+    share_code: str
+    share_url: str
+    status: str
+
+
+class RevealBody(Body):
+    public_key: str = Field(max_length=200)
+
+
+class RevealedOut(BaseModel):
+    secret_id: str
+    sealed_key: str
+    sealed_meta: str
+    content: str
+    views_left: int | None
+    burned: bool
+
+
+class ShareOut(BaseModel):
+    share_code: str
+    status: str
+    label: str | None
+    creator_name: str
+    creator_email: str
+    expires_at: datetime
+    views_left: int | None
+    secret_type: str
+
+
+class SecretOut(BaseModel):
+    id: str
+    share_code: str
+    label: str | None
+    status: str
+    audience: str
+    secret_type: str
+    recipients: list[str]
+    views_used: int
+    view_limit: int | None
+    views_left: int | None
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, summary: SecretSummary) -> SecretOut:
+        return cls.model_validate(summary, from_attributes=True)
+
+
+class ActivityOut(BaseModel):
+    time: datetime
+    activity_name: str
+    actor_email: str | None
+    src_ip: str | None
+    status: str
+    status_detail: str | None
+
+
+class SecretDetailOut(SecretOut):
+    share_url: str
+    activity: list[ActivityOut]
+
+
+class UserOut(BaseModel):
+    email: str
+    name: str

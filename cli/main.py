@@ -1,0 +1,77 @@
+"""``cipherslip <command>``: the entry point operators and ``make run`` use."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from core.logging import configure_logging
+from core.settings import Settings
+
+
+def _serve(factory: str, host: str, port: int, settings: Settings, process: str) -> None:
+    configure_logging(settings.log_level, settings.log_format, process=process)
+    uvicorn.run(factory, factory=True, host=host, port=port, log_config=None,
+                access_log=False, proxy_headers=False, timeout_graceful_shutdown=10)
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    _serve("api.app:app_from_env", args.host, args.port, Settings(), "api")
+    return 0
+
+
+def cmd_vault(args: argparse.Namespace) -> int:
+    _serve("vault.app:app_from_env", args.host, args.port, Settings(), "vault")
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from core.db.migrate import upgrade_to_head
+
+    settings = Settings()
+    configure_logging(settings.log_level, "text", process="migrate")
+    upgrade_to_head(settings.effective_database_url)
+    print("database is at the latest schema")  # noqa: T201 - CLI output
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from cli.dev import run_dev_stack
+
+    return run_dev_stack(port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cipherslip", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    api = commands.add_parser("api", help="serve the api and web pages")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(run=cmd_api)
+
+    vault = commands.add_parser("vault", help="serve the vault (key custody; needs KMS access)")
+    vault.add_argument("--host", default="127.0.0.1")
+    vault.add_argument("--port", type=int, default=8100)
+    vault.set_defaults(run=cmd_vault)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.set_defaults(run=cmd_migrate)
+
+    dev = commands.add_parser("dev", help="run everything locally on embedded defaults")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(run=cmd_dev)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+// Bundles the browser code into web/static/dist/ with esbuild:
+//   js/lib/index.js   -> static/dist/cipherslip-crypto.js
+//   js/pages/<name>.js -> static/dist/<name>.js   (every page script, if any exist yet)
+// ES modules for <script type="module" src="...">, self-contained (no code splitting), so they
+// run under CSP `script-src 'self'` with no inline script and no eval.
+//
+// Usage: node build.mjs [--watch]
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import * as esbuild from "esbuild";
+
+const WEB_DIR = path.dirname(fileURLToPath(import.meta.url));
+const PAGES_DIR = path.join(WEB_DIR, "js", "pages");
+const OUT_DIR = path.join(WEB_DIR, "static", "dist");
+const CRYPTO_BUNDLE = "cipherslip-crypto";
+
+function entryPoints() {
+  const entries = { [CRYPTO_BUNDLE]: path.join(WEB_DIR, "js", "lib", "index.js") };
+  const pageFiles = existsSync(PAGES_DIR)
+    ? readdirSync(PAGES_DIR).filter((file) => file.endsWith(".js")).sort()
+    : [];
+  for (const file of pageFiles) {
+    const name = file.slice(0, -".js".length);
+    if (name in entries) throw new Error(`js/pages/${file} would overwrite ${name}.js`);
+    entries[name] = path.join(PAGES_DIR, file);
+  }
+  return entries;
+}
+
+/** Remove bundles of page scripts that no longer exist, so they cannot be served stale. */
+function removeStaleBundles(entries) {
+  if (!existsSync(OUT_DIR)) return;
+  const expected = new Set(Object.keys(entries).flatMap((name) => [`${name}.js`, `${name}.js.map`]));
+  for (const file of readdirSync(OUT_DIR)) {
+    if ((file.endsWith(".js") || file.endsWith(".js.map")) && !expected.has(file)) {
+      rmSync(path.join(OUT_DIR, file));
+    }
+  }
+}
+
+const entries = entryPoints();
+const options = {
+  entryPoints: entries,
+  outdir: OUT_DIR,
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2020",
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "eof",
+  // @hpke/core falls back to `import("crypto")` (Node) only where globalThis.crypto is missing,
+  // which never happens in a browser. Say so explicitly instead of relying on esbuild leaving
+  // unresolvable imports inside try/catch alone.
+  external: ["crypto"],
+  logLevel: "info",
+};
+
+removeStaleBundles(entries);
+if (process.argv.includes("--watch")) {
+  const context = await esbuild.context(options);
+  await context.watch();
+  console.log(`watching ${Object.keys(entries).length} entries (new page files need a restart)`);
+} else {
+  await esbuild.build(options);
+}

@@ -1,0 +1,120 @@
+"""HTML pages. They carry no secret material: the browser fetches and decrypts through the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.csrf import csrf_token, verify_csrf
+from api.deps import Client, CurrentUser, OptionalUser, ServicesDep, TemplatesDep
+from core.clock import as_utc
+from core.crypto.sharecode import normalize_share_code
+from core.errors import AccessDenied, NotFound
+from core.services import policy
+from core.services.identity import Principal
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+router = APIRouter(include_in_schema=False)
+
+EXPIRY_CHOICES = [
+    (3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"), (3 * 86400, "3 days"),
+    (7 * 86400, "7 days"), (14 * 86400, "14 days"), (30 * 86400, "30 days"),
+]
+
+
+def create_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    templates.env.filters["utc"] = lambda moment: as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+    templates.env.filters["iso"] = lambda moment: as_utc(moment).isoformat()
+    return templates
+
+
+def render(
+    request: Request, templates: Jinja2Templates, name: str, user: Principal | None,
+    status_code: int = 200, **context: Any,
+) -> Response:
+    if user is not None:
+        context["csrf_token"] = csrf_token(request)
+    settings = request.app.state.settings
+    return templates.TemplateResponse(
+        request, name,
+        {"user": user, "tenant_name": settings.tenant_name,
+         "provider_name": settings.oidc_provider_name, **context},
+        status_code=status_code,
+    )
+
+
+@router.get("/")
+def home(request: Request, user: OptionalUser, templates: TemplatesDep) -> Response:
+    return render(request, templates, "home.html", user)
+
+
+@router.get("/new")
+def new_secret(request: Request, user: CurrentUser, templates: TemplatesDep) -> Response:
+    return render(
+        request, templates, "create.html", user, expiry_choices=EXPIRY_CHOICES,
+        limits={
+            "recipients_max": policy.INTERNAL_RECIPIENTS_MAX,
+            "text_max_bytes": policy.TEXT_MAX_BYTES,
+            "label_max": policy.LABEL_MAX_CHARS,
+            "view_limit_max": policy.VIEW_LIMIT_MAX,
+        },
+    )
+
+
+@router.get("/s/{share_code}")
+def share_page(
+    share_code: str, request: Request, user: OptionalUser, services: ServicesDep,
+    templates: TemplatesDep, client: Client,
+) -> Response:
+    code = normalize_share_code(share_code)
+    if code != share_code:
+        # Canonical URL; the browser carries the #fragment over to the redirect target.
+        return RedirectResponse(f"/s/{code}", status_code=308)
+    if user is None:
+        return render(request, templates, "share_signin.html", None, share_code=code)
+    try:
+        preview = services.reveal.preview(user, code, client)
+    except AccessDenied:
+        return render(request, templates, "share_denied.html", user, 403, share_code=code)
+    except NotFound:
+        return render(request, templates, "share_missing.html", user, 404, share_code=code)
+    if preview.status != "active":
+        return render(request, templates, "share_ended.html", user, 410, preview=preview)
+    return render(request, templates, "share.html", user, preview=preview)
+
+
+@router.get("/secrets")
+def my_secrets(
+    request: Request, user: CurrentUser, services: ServicesDep, templates: TemplatesDep,
+    status: str = "active",
+) -> Response:
+    secrets = services.manage.list_own(user, status)
+    return render(request, templates, "secrets.html", user, secrets=secrets, status=status)
+
+
+@router.get("/secrets/{secret_id}")
+def secret_detail(
+    secret_id: str, request: Request, user: CurrentUser, services: ServicesDep,
+    templates: TemplatesDep,
+) -> Response:
+    detail = services.manage.detail_own(user, secret_id)
+    return render(request, templates, "secret_detail.html", user, detail=detail,
+                  revoked=request.query_params.get("revoked") == "1")
+
+
+@router.post("/secrets/{secret_id}/revoke", dependencies=[Depends(verify_csrf)])
+def revoke_secret(
+    secret_id: str, user: CurrentUser, services: ServicesDep, client: Client
+) -> Response:
+    services.manage.revoke_own(user, secret_id, client)
+    return RedirectResponse(f"/secrets/{secret_id}?revoked=1", status_code=303)
+
+
