@@ -1,0 +1,63 @@
+"""The vault's ASGI application.
+
+Nothing happens at import time: ``create_vault_app`` builds an app from explicit settings
+(tests, embedding), ``app_from_env`` reads the environment for
+``uvicorn --factory vault.app:app_from_env``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from core.settings import Settings
+from vault.auth import BearerTokenMiddleware, require_strong_token
+from vault.errors import install_error_handlers
+from vault.kms.factory import create_kms
+from vault.kms.protocol import KeyManagementService
+from vault.logs import configure_logging, quiet_vendor_loggers
+from vault.middleware import AccessLogMiddleware, BodySizeLimitMiddleware
+from vault.routes import data_key_router, health_router
+
+# The largest legitimate request (an unseal with a maximal KMS ciphertext) is under 9 KiB.
+MAX_BODY_BYTES = 16 * 1024
+
+
+def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = None) -> FastAPI:
+    """Build the vault; raise ``VaultConfigurationError`` or ``KmsError`` if it must not start."""
+    token = require_strong_token(settings.vault_token)
+    quiet_vendor_loggers()
+    key_service = kms if kms is not None else create_kms(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        close = getattr(key_service, "close", None)
+        if kms is None and callable(close):  # close only what this app created
+            close()
+
+    app = FastAPI(
+        title="Cipherslip vault",
+        lifespan=lifespan,
+        # The vault is an internal service; it publishes no schema or docs pages.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.include_router(health_router(key_service))
+    app.include_router(data_key_router(key_service))
+    install_error_handlers(app)
+    # add_middleware puts each new layer outside the previous ones: the access log sees
+    # every answer, and authentication runs before any body is read.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BearerTokenMiddleware, token=token)
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    settings = Settings()
+    configure_logging(settings)
+    return create_vault_app(settings)

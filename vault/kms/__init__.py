@@ -1,0 +1,1 @@
+"""Key management backends: a development master-key file and AWS KMS."""

@@ -1,0 +1,122 @@
+"""The vault's HTTP API.
+
+``POST /v1/data-keys`` makes a data key and seals it to the creator's browser key (purpose
+"create"); ``POST /v1/data-keys/unseal`` unwraps a stored key and seals it to a recipient's
+browser key (purpose "reveal"). The endpoint fixes the purpose: a caller cannot choose it.
+Handlers are plain functions, so FastAPI runs the blocking KMS calls in its thread pool.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.crypto.encoding import b64url_decode, b64url_encode
+from core.crypto.hpke import Purpose, parse_public_key, seal_data_key
+from core.errors import KmsError
+from vault.errors import error_response
+from vault.kms.protocol import KeyManagementService, encryption_context
+
+# Visible ASCII: ids become part of the KMS context and the HPKE info string.
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+# base64url of a 65-byte P-256 point is 87 characters.
+EncodedPublicKey = Annotated[str, Field(min_length=1, max_length=88)]
+# base64url of AWS KMS's largest ciphertext (6144 bytes).
+EncodedWrappedKey = Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class CreateDataKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: Identifier
+    secret_id: Identifier
+    public_key: EncodedPublicKey
+
+
+class CreateDataKeyResponse(BaseModel):
+    wrapped_key: str
+    sealed_key: str
+
+
+class UnsealDataKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: Identifier
+    secret_id: Identifier
+    wrapped_key: EncodedWrappedKey
+    public_key: EncodedPublicKey
+
+
+class UnsealDataKeyResponse(BaseModel):
+    sealed_key: str
+
+
+def _browser_public_key(encoded: str) -> bytes:
+    public_key = b64url_decode(encoded, field="public_key")
+    parse_public_key(public_key)  # refuse a bad key before spending a KMS call on it
+    return public_key
+
+
+def _seal_then_wipe(
+    data_key: bytearray, public_key: bytes, secret_id: str, purpose: Purpose
+) -> bytes:
+    """Seal the data key, then overwrite it.
+
+    Best effort: the KMS client's own immutable copy is freed, not overwritten, but the copy
+    this request holds does not linger in memory.
+    """
+    try:
+        # hpke passes the key straight to cryptography, which accepts any buffer.
+        return seal_data_key(cast("bytes", data_key), public_key, secret_id, purpose)
+    finally:
+        data_key[:] = bytes(len(data_key))
+
+
+def data_key_router(kms: KeyManagementService) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+
+    @router.post("/data-keys", status_code=201)
+    def create_data_key(request: CreateDataKeyRequest) -> CreateDataKeyResponse:
+        public_key = _browser_public_key(request.public_key)
+        context = encryption_context(request.tenant_id, request.secret_id)
+        generated_key, wrapped_key = kms.generate_data_key(context)
+        data_key = bytearray(generated_key)
+        del generated_key  # from here on only the bytearray holds it, and it gets wiped
+        sealed_key = _seal_then_wipe(data_key, public_key, request.secret_id, "create")
+        return CreateDataKeyResponse(
+            wrapped_key=b64url_encode(wrapped_key), sealed_key=b64url_encode(sealed_key)
+        )
+
+    @router.post("/data-keys/unseal")
+    def unseal_data_key(request: UnsealDataKeyRequest) -> UnsealDataKeyResponse:
+        public_key = _browser_public_key(request.public_key)
+        wrapped_key = b64url_decode(request.wrapped_key, field="wrapped_key")
+        context = encryption_context(request.tenant_id, request.secret_id)
+        data_key = bytearray(kms.decrypt_data_key(wrapped_key, context))
+        sealed_key = _seal_then_wipe(data_key, public_key, request.secret_id, "reveal")
+        return UnsealDataKeyResponse(sealed_key=b64url_encode(sealed_key))
+
+    return router
+
+
+def health_router(kms: KeyManagementService) -> APIRouter:
+    """Unauthenticated probes for the orchestrator; they reveal only up/ready."""
+    router = APIRouter()
+
+    @router.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", response_model=None)
+    def readyz() -> dict[str, str] | JSONResponse:
+        try:
+            kms.check_ready()
+        except KmsError as exc:
+            # The reason is in the vault's log (the KMS backend logs it); probes get no detail.
+            return error_response(503, exc.code, "the vault cannot reach its KMS")
+        return {"status": "ready"}
+
+    return router
