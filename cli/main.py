@@ -24,8 +24,11 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_vault(args: argparse.Namespace) -> int:
-    _serve("vault.app:app_from_env", args.host, args.port, Settings(), "vault")
-    return 0
+    # The vault's own entry point: it refuses to start, in one line, on a weak token or an
+    # unusable KMS, and configures its own (key-safe) logging.
+    from vault.__main__ import main as vault_main
+
+    return vault_main(["--host", args.host, "--port", str(args.port)])
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

@@ -78,6 +78,12 @@ class VaultRejected(CipherslipError):
 
     code = "vault_rejected"
 
+    def __init__(
+        self, message: str, *, field: str | None = None, vault_code: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.vault_code = vault_code
+
 
 class BlobStoreError(ServiceUnavailable):
     code = "blob_store_unavailable"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.databases import empty_all_tables, postgres_database, sqlite_database
+from tests.support.idp import oidc_provider
 from tests.support.moto import CREDENTIALS, MotoServer, moto_server
+from tests.support.stack import Stack, VaultServer, running_stack, vault_server
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +32,55 @@ def browser() -> Iterator[object]:
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture(scope="session")
+def idp() -> Iterator[str]:
+    """Discovery URL of a real OpenID provider where anyone can sign in as any email."""
+    with oidc_provider() as discovery_url:
+        yield discovery_url
+
+
+@pytest.fixture(scope="session")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultServer]:
+    """The vault as its own server (local master-key KMS), shared by the session."""
+    with vault_server(tmp_path_factory.mktemp("vault")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        with sqlite_database(tmp_path) as url:
+            yield url
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    from core.db.engine import create_db_engine
+
+    engine = create_db_engine(url)
+    empty_all_tables(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def stack_options() -> dict[str, object]:
+    """Settings overrides for ``stack``; override this fixture in a module to change them."""
+    return {}
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, database_url: str, idp: str, vault: VaultServer,
+    stack_options: dict[str, object],
+) -> Iterator[Stack]:
+    with running_stack(data_dir=tmp_path, database_url=database_url, discovery_url=idp,
+                       vault=vault, **stack_options) as running:
+        yield running

@@ -8,7 +8,7 @@ Handlers are plain functions, so FastAPI runs the blocking KMS calls in its thre
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -69,8 +69,7 @@ def _seal_then_wipe(
     this request holds does not linger in memory.
     """
     try:
-        # hpke passes the key straight to cryptography, which accepts any buffer.
-        return seal_data_key(cast("bytes", data_key), public_key, secret_id, purpose)
+        return seal_data_key(data_key, public_key, secret_id, purpose)
     finally:
         data_key[:] = bytes(len(data_key))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.csrf import verify_csrf
+from api.csrf import csrf_token, verify_csrf
 from api.deps import ServicesDep
 from api.oidc import PROVIDER, identity_from_claims, safe_next
 from api.sessions import rotate_session
@@ -47,6 +47,8 @@ async def callback(request: Request, services: ServicesDep) -> Response:
         "tenant_id": principal.tenant_id, "user_id": principal.user_id,
         "email": principal.email, "name": principal.name,
     }
+    # Minted now, not on first page load: concurrent first loads would race to create it.
+    csrf_token(request)
     rotate_session(request)
     return RedirectResponse(target, status_code=303)
 

@@ -17,7 +17,7 @@ from api.schemas import (
     SecretOut,
 )
 from core.crypto.encoding import b64url_decode, b64url_encode
-from core.errors import PayloadTooLarge
+from core.errors import CipherslipError
 from core.services import policy
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
@@ -46,16 +46,16 @@ def create_secret(
     )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, too_large: CipherslipError) -> bytes:
     """The request body, refused as soon as it passes ``limit`` (never buffered beyond)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the upload is at most {limit} bytes")
+        raise too_large
     received = bytearray()
     async for chunk in request.stream():
         received += chunk
         if len(received) > limit:
-            raise PayloadTooLarge(f"the upload is at most {limit} bytes")
+            raise too_large
     return bytes(received)
 
 
@@ -63,7 +63,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def upload_content(
     secret_id: str, request: Request, user: CurrentUser, services: ServicesDep
 ) -> Response:
-    stream = await read_body(request, policy.max_upload_bytes("text"))
+    stream = await read_body(request, policy.max_upload_bytes("text"),
+                             policy.upload_too_large("text"))
     await run_in_threadpool(services.sharing.upload_content, user, secret_id, stream)
     return Response(status_code=204)
 

@@ -41,7 +41,7 @@ def parse_public_key(raw: bytes) -> ec.EllipticCurvePublicKey:
 
 
 def seal_data_key(
-    data_key: bytes, recipient_public_key: bytes, secret_id: str, purpose: Purpose
+    data_key: bytes | bytearray, recipient_public_key: bytes, secret_id: str, purpose: Purpose
 ) -> bytes:
     """``enc (65) | ct (48)``."""
     public_key = parse_public_key(recipient_public_key)

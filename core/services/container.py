@@ -45,9 +45,7 @@ class Services:
     manage: ManageService
 
     def close(self) -> None:
-        close_vault = getattr(self.vault, "close", None)
-        if callable(close_vault):
-            close_vault()
+        self.vault.close()
         self.engine.dispose()
 
 

@@ -121,13 +121,20 @@ def max_upload_bytes(secret_type: str) -> int:
     return csl1.stream_size(max_plaintext_bytes(secret_type)) + csl1.TAG_SIZE
 
 
+def upload_too_large(secret_type: str) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"text content is at most {max_plaintext_bytes(secret_type)} bytes "
+        f"({max_upload_bytes(secret_type)} bytes once encrypted)"
+    )
+
+
 def check_upload(secret_type: str, stream_head: bytes, stream_length: int) -> None:
     """Reject uploads that cannot be a CSL1 stream within the type's size limit."""
     csl1.StreamHeader.parse(stream_head)
-    plaintext_bytes = csl1.plaintext_size(stream_length)
-    limit = max_plaintext_bytes(secret_type)
-    if plaintext_bytes > limit:
-        raise PayloadTooLarge(f"text content is at most {limit} bytes, got {plaintext_bytes}")
+    if stream_length > max_upload_bytes(secret_type):
+        raise upload_too_large(secret_type)
+    if csl1.plaintext_size(stream_length) > max_plaintext_bytes(secret_type):
+        raise upload_too_large(secret_type)
 
 
 def check_sealed_meta(sealed_meta: bytes) -> None:

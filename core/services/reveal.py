@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy import and_, case, null, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -142,11 +143,12 @@ class RevealService:
         self._authorize(principal, client, secret)
         self._refuse_unavailable(principal, client, secret)
         if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:
-            raise ServiceUnavailable("the secret's content is not readable right now")
+            self._refuse_ended_meanwhile(principal, client, secret)
         try:
             content = self._blob_store.read(secret.blob_key)
-        except BlobNotFound as exc:
-            raise ServiceUnavailable("the secret's content is not readable right now") from exc
+        except BlobNotFound:
+            # A concurrent last view (or a revoke) may have deleted it since we read the row.
+            self._refuse_ended_meanwhile(principal, client, secret)
         sealed_key = self._vault.unseal_data_key(
             tenant_id=secret.tenant_id, secret_id=secret.id, wrapped_key=secret.wrapped_key,
             public_key=public_key,
@@ -160,6 +162,16 @@ class RevealService:
             views_left=None if secret.view_limit is None else secret.view_limit - views_used,
             burned=status == BURNED,
         )
+
+    def _refuse_ended_meanwhile(
+        self, principal: Principal, client: ClientInfo, secret: Secret
+    ) -> NoReturn:
+        with self._db() as session:
+            current = session.get(Secret, secret.id)
+        if current is None or current.status == ACTIVE:
+            raise ServiceUnavailable("the secret's content is not readable right now")
+        self._deny(principal, client, secret, current.status)
+        raise SecretUnavailable(current.status)
 
     def _consume_view(
         self, principal: Principal, client: ClientInfo, secret: Secret

@@ -14,7 +14,7 @@ from core.blobstore.protocol import BlobStore
 from core.clock import Clock, RandomSource, as_utc
 from core.crypto.sharecode import generate_share_code
 from core.db.models import Secret, SecretRecipient
-from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, RateLimited
+from core.errors import Conflict, InvalidInput, NotFound, RateLimited
 from core.ratelimit.protocol import RateLimiter
 from core.services import audit, policy
 from core.services.audit import Actor, AuditLog
@@ -124,10 +124,6 @@ class SharingService:
         """Store the ciphertext of a pending secret (retrying an upload replaces it)."""
         with self._db() as session:
             secret = self._own_pending(session, principal, secret_id)
-        if len(stream) > policy.max_upload_bytes(secret.secret_type):
-            raise PayloadTooLarge(
-                f"the upload is at most {policy.max_upload_bytes(secret.secret_type)} bytes"
-            )
         policy.check_upload(secret.secret_type, stream[:32], len(stream))
         blob_key = blob_key_for(secret)
         written = self._blob_store.put(blob_key, [stream])

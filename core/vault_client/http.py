@@ -100,6 +100,7 @@ class HttpVaultClient:
             raise VaultRejected(
                 f"the vault refused the request ({_describe(response)})",
                 field=_error_field(response),
+                vault_code=_error(response).get("code"),
             )
         if response.status_code not in (200, 201):
             raise VaultUnavailable(f"the vault answered HTTP {response.status_code}")

@@ -32,3 +32,7 @@ class VaultClient(Protocol):
     def check_ready(self) -> None:
         """Raise VaultUnavailable unless the vault answers and reaches its KMS."""
         ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

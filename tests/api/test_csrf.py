@@ -1,0 +1,66 @@
+"""Every state-changing route refuses requests without the session's CSRF token."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.support.stack import Stack
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every APIRoute, also inside included routers (FastAPI >= 0.16x wraps them)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found += api_routes(route.original_router.routes)
+    return found
+
+
+def unsafe_routes(stack: Stack) -> list[tuple[str, str]]:
+    found = []
+    for route in api_routes(stack.api.app.routes):
+        for method in sorted(route.methods & UNSAFE):
+            path = re.sub(r"\{share_code\}", "ABCD-EFGH-JKMN",
+                          re.sub(r"\{(?!share_code)[a-z_]+\}",
+                                 "00000000-0000-4000-8000-000000000000", route.path))
+            found.append((method, path))
+    return found
+
+
+def test_there_are_unsafe_routes_to_check(stack: Stack) -> None:
+    routes = unsafe_routes(stack)
+    assert ("POST", "/api/v1/secrets") in routes
+    assert ("POST", "/auth/logout") in routes
+    assert len(routes) >= 6
+
+
+def test_every_unsafe_route_requires_the_token(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    for method, path in unsafe_routes(stack):
+        response = alice.http.request(method, path, json={})
+        assert response.status_code == 403, (method, path, response.text)
+        assert "CSRF" in response.text, (method, path)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-csrf-token": "wrong"}, {"origin": "https://evil.example"},
+     {"sec-fetch-site": "cross-site"}],
+    ids=["wrong token", "foreign origin", "cross-site fetch"],
+)
+def test_forged_requests_are_refused_and_change_nothing(stack: Stack, headers: dict[str, str]) -> None:
+    alice = stack.user("alice@example.com")
+    link = alice.create_text("keep me", ["bob@example.com"])
+    response = alice.http.post(f"/api/v1/secrets/{link.secret_id}/revoke",
+                               headers={"x-csrf-token": alice.csrf, **headers})
+    assert response.status_code == 403
+    status = alice.api("GET", f"/api/v1/secrets/{link.secret_id}").json()["status"]
+    assert status == "active"

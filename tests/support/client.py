@@ -1,0 +1,114 @@
+"""A Python stand-in for the browser: same protocol and same crypto as web/js, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from core.clock import SystemRandom
+from core.crypto import csl1, hpke
+from core.crypto.encoding import b64url_decode, b64url_encode
+from core.crypto.meta import ContentMeta, open_meta, seal_meta
+from tests.support.idp import csrf_token_from, sign_in
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    url: str
+    share_code: str
+    secret_id: str
+    link_key: bytes
+
+
+class RevealFailed(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"{response.status_code}: {response.text}")
+        self.response = response
+
+
+def new_key_pair() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    public_raw = private_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return private_key, public_raw
+
+
+class BrowserLikeClient:
+    def __init__(self, base_url: str, email: str, *, ip: str | None = None) -> None:
+        self.email = email
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        self._csrf: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def sign_in(self) -> BrowserLikeClient:
+        sign_in(self.http, self.email)
+        self._csrf = None
+        return self
+
+    @property
+    def csrf(self) -> str:
+        if self._csrf is None:
+            self._csrf = csrf_token_from(self.http.get("/").text)
+        return self._csrf
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"x-csrf-token": self.csrf, **kwargs.pop("headers", {})}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def start_secret(self, recipients: list[str] | None = None, **fields: Any) -> tuple[httpx.Response, Any]:
+        """POST /api/v1/secrets; ``fields`` override the defaults (even ``recipients``)."""
+        private_key, public_raw = new_key_pair()
+        body = {"audience": "internal", "recipients": recipients, "format": "text",
+                "label": None, "expires_in_seconds": 86400, "view_limit": 1,
+                "public_key": b64url_encode(public_raw), **fields}
+        return self.api("POST", "/api/v1/secrets", json=body), private_key
+
+    def create_text(self, text: str, recipients: list[str], **fields: Any) -> ShareLink:
+        response, private_key = self.start_secret(recipients, **fields)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        data_key = hpke.open_data_key(
+            b64url_decode(created["sealed_key"]), private_key, created["id"], "create"
+        )
+        link_key = os.urandom(32)
+        plaintext = text.encode()
+        header = csl1.StreamHeader.generate(SystemRandom())
+        stream = csl1.encrypt(plaintext, link_key, data_key, created["id"], header)
+        sealed_meta = seal_meta(
+            ContentMeta(format=fields.get("format", "text"), name=None,
+                        type="text/plain; charset=utf-8", size=len(plaintext)),
+            link_key, data_key, created["id"], header.salt,
+        )
+        upload = self.api("PUT", created["upload_url"], content=stream,
+                          headers={"content-type": "application/octet-stream"})
+        assert upload.status_code == 204, upload.text
+        done = self.api("POST", created["complete_url"],
+                        json={"sealed_meta": b64url_encode(sealed_meta)})
+        assert done.status_code == 200, done.text
+        return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
+                         created["share_code"], created["id"], link_key)
+
+    def reveal(self, link: ShareLink) -> str:
+        private_key, public_raw = new_key_pair()
+        response = self.api("POST", f"/api/v1/shares/{link.share_code}/reveal",
+                            json={"public_key": b64url_encode(public_raw)})
+        if response.status_code != 200:
+            raise RevealFailed(response)
+        revealed = response.json()
+        data_key = hpke.open_data_key(
+            b64url_decode(revealed["sealed_key"]), private_key, revealed["secret_id"], "reveal"
+        )
+        stream = b64url_decode(revealed["content"])
+        meta = open_meta(b64url_decode(revealed["sealed_meta"]), link.link_key, data_key,
+                         revealed["secret_id"], stream[8:24])
+        plaintext = csl1.decrypt(stream, link.link_key, data_key, revealed["secret_id"])
+        assert meta["size"] == len(plaintext)
+        return plaintext.decode()
