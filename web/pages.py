@@ -51,6 +51,11 @@ def render(
     )
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=308)
+
+
 @router.get("/")
 def home(request: Request, user: OptionalUser, templates: TemplatesDep) -> Response:
     return render(request, templates, "home.html", user)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,13 @@ from starlette.staticfiles import StaticFiles
 from core.crypto import csl1, hpke
 from core.crypto.encoding import b64url_decode, b64url_encode
 from core.crypto.meta import open_meta
-from tests.support.requirements import require_node
+from tests.support.assets import ensure_bundles
 from tests.support.servers import serve
 from tests.support.vector_files import load_csl1, load_json
 from tests.support.vectors import VECTOR_DIR
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
 
-REPO = Path(__file__).resolve().parents[2]
-WEB_DIR = REPO / "web"
-DIST_DIR = WEB_DIR / "static" / "dist"
-CRYPTO_BUNDLE = DIST_DIR / "cipherslip-crypto.js"
 # No 'unsafe-inline', no 'unsafe-eval': the bundle must load and run under this.
 CSP = "default-src 'none'; script-src 'self'; connect-src 'self'"
 # Valid, but not what an encryptor produces, so re-encryption is not expected to match it.
@@ -130,30 +125,9 @@ def _sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _bundle_is_stale() -> bool:
-    if not CRYPTO_BUNDLE.exists():
-        return True
-    built = CRYPTO_BUNDLE.stat().st_mtime
-    sources = [WEB_DIR / "build.mjs", *(WEB_DIR / "js" / "lib").rglob("*.js")]
-    return any(source.stat().st_mtime > built for source in sources)
-
-
 @pytest.fixture(scope="module")
 def crypto_bundle() -> Path:
-    """The bundle under test, (re)built with `node web/build.mjs` if missing or older than
-    its sources, so this never silently tests stale JavaScript."""
-    if not _bundle_is_stale():
-        return CRYPTO_BUNDLE
-    node = require_node()
-    if not (WEB_DIR / "node_modules" / "esbuild").is_dir():
-        pytest.fail("web/node_modules is missing: run `npm ci` in web/ first", pytrace=False)
-    built = subprocess.run(
-        [node, str(WEB_DIR / "build.mjs")], cwd=WEB_DIR, capture_output=True, text=True,
-        timeout=120, check=False,
-    )
-    if built.returncode != 0 or not CRYPTO_BUNDLE.exists():
-        pytest.fail(f"`node web/build.mjs` failed:\n{built.stdout}\n{built.stderr}", pytrace=False)
-    return CRYPTO_BUNDLE
+    return ensure_bundles() / "cipherslip-crypto.js"
 
 
 # A module script run by the page itself (not through DevTools, which may bypass CSP): it
