@@ -55,5 +55,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 def app_from_env() -> FastAPI:
     """Entry point for ``uvicorn --factory``: settings from the environment."""
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format, process="api")
+    configure_logging(settings.log_level, settings.log_format, component="api")
     return create_app(settings)

@@ -38,7 +38,9 @@ def session_principal(request: Request) -> Principal | None:
     )
 
 
-def require_principal(principal: Annotated[Principal | None, Depends(session_principal)]) -> Principal:
+def require_principal(
+    principal: Annotated[Principal | None, Depends(session_principal)],
+) -> Principal:
     if principal is None:
         raise AuthenticationRequired("sign in first")
     return principal

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from api.deps import session_principal
 from core import errors
+from web.pages import render
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 
 def _page(request: Request, status: int, title: str, message: str) -> Response:
-    from web.pages import render  # pages import the api's dependencies; keep this one lazy
-
     return render(request, request.app.state.templates, "error.html",
                   session_principal(request), status, title=title, message=message)
 

@@ -47,7 +47,7 @@ class ServerSideSessionMiddleware:
                 jar: SimpleCookie = SimpleCookie()
                 try:
                     jar.load(value.decode("latin-1"))
-                except Exception:  # noqa: BLE001 - a garbled cookie is simply no session
+                except Exception:
                     return None
                 morsel = jar.get(self.cookie)
                 if morsel is not None and _VALID_ID.fullmatch(morsel.value):

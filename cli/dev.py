@@ -16,18 +16,17 @@ import time
 import urllib.request
 from pathlib import Path
 
-from core.db.migrate import upgrade_to_head
 from core.settings import Settings
 
-OIDC_PORT = 9400
-VAULT_PORT = 8100
+DEFAULT_IDP_PORT = 9400
+DEFAULT_VAULT_PORT = 8100
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with code {process.returncode}")
+            raise RuntimeError(f"the process behind {url} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - fixed local URL
                 return
@@ -36,15 +35,18 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
 
 
-def dev_environment(port: int, data_dir: Path) -> dict[str, str]:
-    """Environment shared by the dev processes. The vault token is fresh each run."""
+def dev_environment(
+    port: int, vault_port: int, idp_port: int, data_dir: Path
+) -> dict[str, str]:
+    """Environment shared by the dev processes; variables already set win, except the vault
+    token, which is fresh each run so nothing but these processes can use the vault."""
     environment = dict(os.environ)
     environment.setdefault("CIPHERSLIP_DATA_DIR", str(data_dir))
     environment.setdefault("CIPHERSLIP_BASE_URL", f"http://127.0.0.1:{port}")
-    environment.setdefault("CIPHERSLIP_VAULT_URL", f"http://127.0.0.1:{VAULT_PORT}")
+    environment.setdefault("CIPHERSLIP_VAULT_URL", f"http://127.0.0.1:{vault_port}")
     environment.setdefault(
         "CIPHERSLIP_OIDC_DISCOVERY_URL",
-        f"http://127.0.0.1:{OIDC_PORT}/.well-known/openid-configuration",
+        f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration",
     )
     environment.setdefault("CIPHERSLIP_OIDC_PROVIDER_NAME", "the dev SSO")
     environment.setdefault("CIPHERSLIP_LOG_FORMAT", "text")
@@ -54,11 +56,15 @@ def dev_environment(port: int, data_dir: Path) -> dict[str, str]:
     return environment
 
 
-def run_dev_stack(port: int = 8000) -> int:
-    settings = Settings()
-    environment = dev_environment(port, settings.data_dir)
-    upgrade_to_head(Settings(_env_file=None, **_settings_overrides(environment)).effective_database_url)
+def run_dev_stack(
+    port: int = 8000, vault_port: int = DEFAULT_VAULT_PORT, idp_port: int = DEFAULT_IDP_PORT
+) -> int:
+    environment = dev_environment(port, vault_port, idp_port, Settings().data_dir)
     cipherslip = [sys.executable, "-m", "cli.main"]
+    # Same environment as the servers, so it migrates exactly the database they will use.
+    migrated = subprocess.run([*cipherslip, "migrate"], env=environment, check=False)  # noqa: S603
+    if migrated.returncode != 0:
+        return migrated.returncode
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(command: list[str]) -> subprocess.Popen[bytes]:
@@ -67,30 +73,25 @@ def run_dev_stack(port: int = 8000) -> int:
         return process
 
     try:
-        idp = start([sys.executable, "-m", "oidc_provider_mock", "--port", str(OIDC_PORT)])
-        _wait_until_up(f"http://127.0.0.1:{OIDC_PORT}/.well-known/openid-configuration", idp)
-        vault = start([*cipherslip, "vault", "--port", str(VAULT_PORT)])
-        _wait_until_up(f"http://127.0.0.1:{VAULT_PORT}/healthz", vault)
+        idp = start([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port)])
+        _wait_until_up(f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration", idp)
+        vault = start([*cipherslip, "vault", "--port", str(vault_port)])
+        _wait_until_up(f"http://127.0.0.1:{vault_port}/healthz", vault)
         api = start([*cipherslip, "api", "--port", str(port)])
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
-        print(_banner(environment["CIPHERSLIP_BASE_URL"]), flush=True)  # noqa: T201
+        banner = _banner(environment["CIPHERSLIP_BASE_URL"], vault_port, idp_port)
+        print(banner, flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
-        print("a Cipherslip process stopped; shutting down the others", flush=True)  # noqa: T201
+        print("a Cipherslip process stopped; stopping the others", flush=True)
         return 1
     except KeyboardInterrupt:
         return 0
     except RuntimeError as exc:
-        print(f"cipherslip dev: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"cipherslip dev: {exc}", file=sys.stderr)
         return 1
     finally:
         _stop_all(processes)
-
-
-def _settings_overrides(environment: dict[str, str]) -> dict[str, str]:
-    prefix = "CIPHERSLIP_"
-    return {key[len(prefix):].lower(): value for key, value in environment.items()
-            if key.startswith(prefix) and key != "CIPHERSLIP_ENV"}
 
 
 def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -103,9 +104,10 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
-def _banner(base_url: str) -> str:
+def _banner(base_url: str, vault_port: int, idp_port: int) -> str:
     return f"""
   Cipherslip is running: {base_url}
 
@@ -114,6 +116,6 @@ def _banner(base_url: str) -> str:
   example.com count as members of your organization. Use another browser profile or a
   private window to be a second person (bob@example.com) and reveal what alice shares.
 
-  Processes: api+web {base_url}, vault http://127.0.0.1:{VAULT_PORT}, dev OIDC provider
-  http://127.0.0.1:{OIDC_PORT}. Data lives in ./.cipherslip. Press Ctrl-C to stop them all.
+  Processes: api+web {base_url}, vault http://127.0.0.1:{vault_port}, dev OIDC provider
+  http://127.0.0.1:{idp_port}. Data lives in ./.cipherslip. Press Ctrl-C to stop them all.
 """

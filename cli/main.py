@@ -12,8 +12,8 @@ from core.logging import configure_logging
 from core.settings import Settings
 
 
-def _serve(factory: str, host: str, port: int, settings: Settings, process: str) -> None:
-    configure_logging(settings.log_level, settings.log_format, process=process)
+def _serve(factory: str, host: str, port: int, settings: Settings, component: str) -> None:
+    configure_logging(settings.log_level, settings.log_format, component=component)
     uvicorn.run(factory, factory=True, host=host, port=port, log_config=None,
                 access_log=False, proxy_headers=False, timeout_graceful_shutdown=10)
 
@@ -35,16 +35,16 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     from core.db.migrate import upgrade_to_head
 
     settings = Settings()
-    configure_logging(settings.log_level, "text", process="migrate")
+    configure_logging(settings.log_level, "text", component="migrate")
     upgrade_to_head(settings.effective_database_url)
-    print("database is at the latest schema")  # noqa: T201 - CLI output
+    print("database is at the latest schema")
     return 0
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
     from cli.dev import run_dev_stack
 
-    return run_dev_stack(port=args.port)
+    return run_dev_stack(port=args.port, vault_port=args.vault_port, idp_port=args.idp_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=cmd_migrate)
 
     dev = commands.add_parser("dev", help="run everything locally on embedded defaults")
-    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--port", type=int, default=8000, help="api+web port")
+    dev.add_argument("--vault-port", type=int, default=8100)
+    dev.add_argument("--idp-port", type=int, default=9400, help="development OIDC provider port")
     dev.set_defaults(run=cmd_dev)
     return parser
 

@@ -61,11 +61,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with sqlite_database(tmp_path) as url:
             yield url
         return
-    url: str = request.getfixturevalue("postgres_url")
-    yield url
+    shared_url: str = request.getfixturevalue("postgres_url")
+    yield shared_url
     from core.db.engine import create_db_engine
 
-    engine = create_db_engine(url)
+    engine = create_db_engine(shared_url)
     empty_all_tables(engine)
     engine.dispose()
 

@@ -12,12 +12,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from core.logging import configure_logging, quiet_vendor_loggers
 from core.settings import Settings
 from vault.auth import BearerTokenMiddleware, require_strong_token
 from vault.errors import install_error_handlers
 from vault.kms.factory import create_kms
 from vault.kms.protocol import KeyManagementService
-from vault.logs import configure_logging, quiet_vendor_loggers
 from vault.middleware import AccessLogMiddleware, BodySizeLimitMiddleware
 from vault.routes import data_key_router, health_router
 
@@ -59,5 +59,5 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
 
 def app_from_env() -> FastAPI:
     settings = Settings()
-    configure_logging(settings)
+    configure_logging(settings.log_level, settings.log_format, component="vault")
     return create_vault_app(settings)

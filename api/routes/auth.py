@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 @router.get("/login")
-async def login(request: Request, next: str | None = None) -> Response:  # noqa: A002
+async def login(request: Request, next: str | None = None) -> Response:
     request.session["login_next"] = safe_next(next)
     client = request.app.state.oauth.create_client(PROVIDER)
     redirect_uri = f"{request.app.state.settings.base_url}/auth/callback"

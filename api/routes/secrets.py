@@ -82,7 +82,9 @@ def complete(
 
 
 @router.get("")
-def list_secrets(user: CurrentUser, services: ServicesDep, status: str = "active") -> list[SecretOut]:
+def list_secrets(
+    user: CurrentUser, services: ServicesDep, status: str = "active"
+) -> list[SecretOut]:
     return [SecretOut.of(summary) for summary in services.manage.list_own(user, status)]
 
 

@@ -30,7 +30,7 @@ class ContentMeta(TypedDict):
 
 def encode_meta(meta: ContentMeta) -> bytes:
     """Canonical JSON: keys in SPEC order, compact, UTF-8 (matches JS ``JSON.stringify``)."""
-    ordered = {key: meta[key] for key in ("format", "name", "type", "size")}  # type: ignore[literal-required]
+    ordered = {key: meta[key] for key in ("format", "name", "type", "size")}
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

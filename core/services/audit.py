@@ -11,7 +11,7 @@ from core.clock import Clock, as_utc
 from core.db.models import AuditEvent, Secret
 from core.services.identity import ClientInfo
 
-SECRET_CREATED = "paper_secret_created"
+SECRET_CREATED = "paper_secret_created"  # noqa: S105 - an event name, not a password
 OPENED_INTERNAL = "paper_secret_opened_internal"
 OPENED_EXTERNAL = "paper_secret_opened"
 REVOKED = "paper_secret_revoked"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.blobstore.factory import create_blob_store
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, RandomSource, SystemClock, SystemRandom
 from core.db.engine import create_db_engine, create_session_factory
@@ -22,6 +23,7 @@ from core.services.users import UserDirectory
 from core.sessions.memory import MemorySessionStore
 from core.sessions.protocol import SessionStore
 from core.settings import Settings
+from core.vault_client.http import create_vault_client
 from core.vault_client.protocol import VaultClient
 
 
@@ -58,9 +60,6 @@ def build_services(
     vault: VaultClient | None = None,
     engine: Engine | None = None,
 ) -> Services:
-    from core.blobstore.factory import create_blob_store
-    from core.vault_client.http import create_vault_client
-
     clock = clock or SystemClock()
     random = random or SystemRandom()
     engine = engine or create_db_engine(settings.effective_database_url)
@@ -69,17 +68,23 @@ def build_services(
     vault = vault or create_vault_client(settings)
     rate_limiter = MemoryRateLimiter(clock)
     tenants = TenantDirectory(settings)
-    users = UserDirectory(db, tenants, clock, random)
+    users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random)
     audit_log = AuditLog(clock)
-    lifecycle = Lifecycle(db, blob_store, clock)
+    lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, rate_limiter=rate_limiter,
         sessions=MemorySessionStore(clock), tenants=tenants, users=users, audit=audit_log,
         lifecycle=lifecycle,
-        sharing=SharingService(settings, db, blob_store, vault, users, audit_log, rate_limiter,
-                               clock, random),
-        reveal=RevealService(settings, db, blob_store, vault, lifecycle, audit_log,
-                             rate_limiter, clock),
-        manage=ManageService(settings, db, lifecycle, audit_log, clock),
+        sharing=SharingService(
+            settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,
+            audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
+        ),
+        reveal=RevealService(
+            settings=settings, db=db, blob_store=blob_store, vault=vault, lifecycle=lifecycle,
+            audit_log=audit_log, rate_limiter=rate_limiter, clock=clock,
+        ),
+        manage=ManageService(
+            settings=settings, db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock
+        ),
     )

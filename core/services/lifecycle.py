@@ -43,7 +43,9 @@ def views_left(secret: Secret) -> int | None:
 
 
 class Lifecycle:
-    def __init__(self, db: sessionmaker[Session], blob_store: BlobStore, clock: Clock) -> None:
+    def __init__(
+        self, *, db: sessionmaker[Session], blob_store: BlobStore, clock: Clock
+    ) -> None:
         self._db = db
         self._blob_store = blob_store
         self._clock = clock

@@ -54,6 +54,7 @@ class SecretDetail:
 class ManageService:
     def __init__(
         self,
+        *,
         settings: Settings,
         db: sessionmaker[Session],
         lifecycle: Lifecycle,

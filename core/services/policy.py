@@ -25,7 +25,8 @@ SEALED_META_MAX_BYTES = 2048
 TEXT_FORMATS = ("text", "json", "yaml", "env")
 EMAIL_MAX = 320
 
-_EMAIL = re.compile(r"^[^@\s,;<>()\[\]\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s,;<>()\[\]\"]+@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+$")
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,14 @@ from core.blobstore.protocol import BlobStore
 from core.clock import Clock
 from core.crypto.sharecode import normalize_share_code
 from core.db.models import Secret
-from core.errors import AccessDenied, BlobNotFound, NotFound, RateLimited, SecretUnavailable
-from core.errors import ServiceUnavailable
+from core.errors import (
+    AccessDenied,
+    BlobNotFound,
+    NotFound,
+    RateLimited,
+    SecretUnavailable,
+    ServiceUnavailable,
+)
 from core.ratelimit.protocol import RateLimiter
 from core.services import audit
 from core.services.audit import Actor, AuditLog
@@ -54,6 +60,7 @@ class RevealedSecret:
 class RevealService:
     def __init__(
         self,
+        *,
         settings: Settings,
         db: sessionmaker[Session],
         blob_store: BlobStore,

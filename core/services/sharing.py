@@ -42,6 +42,7 @@ def blob_key_for(secret: Secret) -> str:
 class SharingService:
     def __init__(
         self,
+        *,
         settings: Settings,
         db: sessionmaker[Session],
         blob_store: BlobStore,

@@ -27,7 +27,12 @@ def escape_like(text: str) -> str:
 
 class UserDirectory:
     def __init__(
-        self, db: sessionmaker[Session], tenants: TenantDirectory, clock: Clock, random: RandomSource
+        self,
+        *,
+        db: sessionmaker[Session],
+        tenants: TenantDirectory,
+        clock: Clock,
+        random: RandomSource,
     ) -> None:
         self._db = db
         self._tenants = tenants

@@ -63,7 +63,9 @@ class BrowserLikeClient:
         headers = {"x-csrf-token": self.csrf, **kwargs.pop("headers", {})}
         return self.http.request(method, path, headers=headers, **kwargs)
 
-    def start_secret(self, recipients: list[str] | None = None, **fields: Any) -> tuple[httpx.Response, Any]:
+    def start_secret(
+        self, recipients: list[str] | None = None, **fields: Any
+    ) -> tuple[httpx.Response, Any]:
         """POST /api/v1/secrets; ``fields`` override the defaults (even ``recipients``)."""
         private_key, public_raw = new_key_pair()
         body = {"audience": "internal", "recipients": recipients, "format": "text",

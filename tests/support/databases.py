@@ -43,4 +43,4 @@ def postgres_database() -> Iterator[str]:
 def empty_all_tables(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 - fixed names
+            connection.execute(text(f"DELETE FROM {table.name}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -19,9 +20,12 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 class MotoServer:
     endpoint_url: str
 
-    def client(self, service: str) -> object:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION,
-                            **CREDENTIALS)
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.endpoint_url, region_name=REGION,
+            aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+        )
 
 
 @contextmanager

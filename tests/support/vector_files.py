@@ -12,7 +12,7 @@ CSL1_BYTE_FIELDS = ("link_key", "data_key", "plaintext", "stream", "sealed_meta"
 
 
 def load_csl1() -> list[dict[str, Any]]:
-    cases = json.loads((VECTOR_DIR / "csl1.json").read_text())
+    cases: list[dict[str, Any]] = json.loads((VECTOR_DIR / "csl1.json").read_text())
     for case in cases:
         for field in CSL1_BYTE_FIELDS:
             case[field] = b64url_decode(case[field])

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from core.crypto.encoding import b64url_decode, b64url_encode
 from core.crypto.hpke import open_data_key
 from core.errors import CryptoError
+from core.logging import VENDOR_LOGGERS
 from core.settings import Settings
 from tests.support.moto import MotoServer
 from tests.support.servers import serve
@@ -31,7 +32,6 @@ from tests.vault.helpers import (
 from vault.app import MAX_BODY_BYTES, app_from_env, create_vault_app
 from vault.errors import VaultConfigurationError
 from vault.kms.protocol import KeyManagementService
-from vault.logs import VENDOR_LOGGERS
 
 TENANT = "tenant-a"
 SECRET = "secret-1"

@@ -287,7 +287,8 @@ def _client_error(code: str, status: int, message: str = "") -> ClientError:
     return ClientError(
         {
             "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status},
+            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "HostId": "",
+                                 "RequestId": "", "RetryAttempts": 0},
         },
         "Decrypt",
     )

@@ -9,11 +9,17 @@ import pytest
 
 from core.crypto import csl1
 from core.crypto.meta import open_meta
-from core.errors import CryptoError, StreamAuthenticationError, StreamFormatError, StreamTruncatedError
+from core.errors import (
+    CryptoError,
+    StreamAuthenticationError,
+    StreamFormatError,
+    StreamTruncatedError,
+)
 from tests.support import vectors
 from tests.support.vector_files import load_csl1
 
 CASES = load_csl1()
+ZERO_HEADER = csl1.StreamHeader(bytes(16), bytes(7))
 ERRORS: dict[str, type[CryptoError]] = {
     "authentication": StreamAuthenticationError,
     "truncated": StreamTruncatedError,
@@ -87,14 +93,14 @@ def test_plaintext_size_rejects_lengths_that_cannot_be_streams(length: int) -> N
 
 
 def test_encryptor_refuses_records_after_the_final_one() -> None:
-    encryptor = csl1.StreamEncryptor(bytes(32), bytes(32), "s", csl1.StreamHeader(bytes(16), bytes(7)))
+    encryptor = csl1.StreamEncryptor(bytes(32), bytes(32), "s", ZERO_HEADER)
     encryptor.seal_record(b"x", final=True)
     with pytest.raises(StreamFormatError):
         encryptor.seal_record(b"y", final=True)
 
 
 def test_encryptor_refuses_short_non_final_record() -> None:
-    encryptor = csl1.StreamEncryptor(bytes(32), bytes(32), "s", csl1.StreamHeader(bytes(16), bytes(7)))
+    encryptor = csl1.StreamEncryptor(bytes(32), bytes(32), "s", ZERO_HEADER)
     with pytest.raises(ValueError, match="64 KiB"):
         encryptor.seal_record(b"short", final=False)
 

@@ -1,0 +1,49 @@
+# Two commands on a fresh clone: `make run` (the product on embedded defaults) and
+# `make test` (lint, types, JavaScript tests, then the Python suite). Both install what they
+# need: a Python venv in .venv and the npm packages in web/node_modules.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_DEPS   := $(VENV)/.installed
+NODE_DEPS := web/node_modules/.installed
+BUNDLES   := web/static/dist/.built
+JS_SOURCES := $(shell find web/js -name '*.js' 2>/dev/null) web/build.mjs
+
+.PHONY: run test lint typecheck test-js test-py build clean
+
+run: $(PY_DEPS) $(BUNDLES)
+	$(BIN)/cipherslip dev
+
+test: lint typecheck test-js test-py
+
+lint: $(PY_DEPS)
+	$(BIN)/ruff check .
+
+typecheck: $(PY_DEPS)
+	$(BIN)/mypy
+
+test-js: $(NODE_DEPS)
+	cd web && npm test --silent
+
+test-py: $(PY_DEPS) $(BUNDLES)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+build: $(BUNDLES)
+
+$(PY_DEPS): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(BUNDLES): $(NODE_DEPS) $(JS_SOURCES)
+	cd web && node build.mjs
+	touch $@
+
+clean:
+	rm -rf $(VENV) web/node_modules web/static/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,110 @@
+"""`make run` is `cipherslip dev`: the product as separate processes on embedded defaults.
+
+Started for real here: the flow works through it, the vault is its own process, and an
+interrupt stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.client import BrowserLikeClient
+from tests.support.servers import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class DevStack:
+    process: subprocess.Popen[str]
+    base_url: str
+    ports: dict[str, int]
+    output: list[str]
+    data_dir: Path
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                          if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.add(int(status.parent.name))
+    return found
+
+
+@pytest.fixture
+def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
+    ports = {"api": free_port(), "vault": free_port(), "idp": free_port()}
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("CIPHERSLIP_")}
+    environment["CIPHERSLIP_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "dev", "--port", str(ports["api"]),
+         "--vault-port", str(ports["vault"]), "--idp-port", str(ports["idp"])],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            pytest.fail("cipherslip dev exited early:\n" + "".join(output))
+        output.append(line)
+        if "Ctrl-C" in line:  # the last line of the banner
+            break
+    else:
+        pytest.fail("cipherslip dev did not start in time:\n" + "".join(output))
+    stack = DevStack(process, f"http://127.0.0.1:{ports['api']}", ports, output, tmp_path)
+    try:
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_dev_stack_serves_the_flow_and_stops_cleanly(dev_stack: DevStack) -> None:
+    banner = "".join(dev_stack.output)
+    assert dev_stack.base_url in banner and "sign in" in banner.lower()
+    assert len(children_of(dev_stack.process.pid)) == 3  # idp, vault, api: separate processes
+
+    ready = httpx.get(f"{dev_stack.base_url}/readyz", timeout=10)
+    assert ready.json() == {"ready": True,
+                            "checks": {"database": "ok", "blob_store": "ok", "vault": "ok"}}
+    vault_ready = httpx.get(f"http://127.0.0.1:{dev_stack.ports['vault']}/readyz", timeout=10)
+    assert vault_ready.status_code == 200
+    # The vault refuses anyone without the run's service token.
+    refused = httpx.post(f"http://127.0.0.1:{dev_stack.ports['vault']}/v1/data-keys", json={})
+    assert refused.status_code == 401
+
+    alice = BrowserLikeClient(dev_stack.base_url, "alice@example.com").sign_in()
+    bob = BrowserLikeClient(dev_stack.base_url, "bob@example.com").sign_in()
+    link = alice.create_text("from make run", ["bob@example.com"])
+    assert bob.reveal(link) == "from make run"
+    data = dev_stack.data_dir / "data"
+    assert (data / "cipherslip.db").exists() and (data / "master.key").exists()
+
+    children = children_of(dev_stack.process.pid)
+    dev_stack.process.send_signal(signal.SIGINT)  # Ctrl-C
+    assert dev_stack.process.wait(timeout=30) == 0
+    for child in children:
+        assert not Path(f"/proc/{child}").exists() or "Z" in Path(
+            f"/proc/{child}/stat").read_text().split()[2], f"process {child} still running"
+    for port in dev_stack.ports.values():
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
