@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
@@ -42,13 +43,11 @@ def views_left(secret: Secret) -> int | None:
     return max(0, secret.view_limit - secret.views_used)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Lifecycle:
-    def __init__(
-        self, *, db: sessionmaker[Session], blob_store: BlobStore, clock: Clock
-    ) -> None:
-        self._db = db
-        self._blob_store = blob_store
-        self._clock = clock
+    db: sessionmaker[Session]
+    blob_store: BlobStore
+    clock: Clock
 
     def end(
         self,
@@ -64,7 +63,7 @@ class Lifecycle:
             update(Secret)
             .where(Secret.id == secret.id, Secret.tenant_id == secret.tenant_id,
                    Secret.status.in_(tuple(from_statuses)))
-            .values(status=new_status, ended_at=self._clock.now(), wrapped_key=None,
+            .values(status=new_status, ended_at=self.clock.now(), wrapped_key=None,
                     sealed_meta=None)
             .execution_options(synchronize_session=False)
         )
@@ -72,9 +71,9 @@ class Lifecycle:
 
     def expire_if_due(self, secret: Secret) -> bool:
         """Read-time enforcement: end an overdue secret now rather than wait for the job."""
-        if effective_status(secret, self._clock.now()) != EXPIRED or secret.status != ACTIVE:
+        if effective_status(secret, self.clock.now()) != EXPIRED or secret.status != ACTIVE:
             return False
-        with self._db.begin() as session:
+        with self.db.begin() as session:
             ended = self.end(session, secret, EXPIRED)
         if ended and secret.blob_key:
             self.purge_blob(secret.id, secret.blob_key)
@@ -83,11 +82,11 @@ class Lifecycle:
     def purge_blob(self, secret_id: str, blob_key: str) -> bool:
         """Delete an ended secret's ciphertext; on failure it stays listed for a retry."""
         try:
-            self._blob_store.delete(blob_key)
+            self.blob_store.delete(blob_key)
         except BlobStoreError:
             log.warning("ciphertext delete failed; will retry", extra={"secret_id": secret_id})
             return False
-        with self._db.begin() as session:
+        with self.db.begin() as session:
             session.execute(
                 update(Secret)
                 .where(Secret.id == secret_id, Secret.blob_key == blob_key,

@@ -51,21 +51,13 @@ class SecretDetail:
     activity: list[AuditEvent]
 
 
+@dataclass(frozen=True, kw_only=True)
 class ManageService:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        db: sessionmaker[Session],
-        lifecycle: Lifecycle,
-        audit_log: AuditLog,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._db = db
-        self._lifecycle = lifecycle
-        self._audit = audit_log
-        self._clock = clock
+    settings: Settings
+    db: sessionmaker[Session]
+    lifecycle: Lifecycle
+    audit_log: AuditLog
+    clock: Clock
 
     def _summary(self, secret: Secret, now: datetime) -> SecretSummary:
         return SecretSummary(
@@ -80,14 +72,14 @@ class ManageService:
     def list_own(self, principal: Principal, status_filter: str = "active") -> list[SecretSummary]:
         if status_filter not in LIST_FILTERS:
             raise InvalidInput("status must be 'active' or 'all'", field="status")
-        now = self._clock.now()
+        now = self.clock.now()
         query = select(Secret).where(
             Secret.tenant_id == principal.tenant_id, Secret.creator_id == principal.user_id,
             Secret.status != PENDING,
         )
         if status_filter == "active":
             query = query.where(Secret.status == ACTIVE, Secret.expires_at > now)
-        with self._db() as session:
+        with self.db() as session:
             secrets = session.scalars(query.order_by(Secret.created_at.desc()).limit(500)).all()
             return [self._summary(secret, now) for secret in secrets]
 
@@ -102,7 +94,7 @@ class ManageService:
         return secret
 
     def detail_own(self, principal: Principal, secret_id: str) -> SecretDetail:
-        with self._db() as session:
+        with self.db() as session:
             secret = self._own(session, principal, secret_id)
             activity = session.scalars(
                 select(AuditEvent)
@@ -112,24 +104,24 @@ class ManageService:
                 .limit(200)
             ).all()
             return SecretDetail(
-                summary=self._summary(secret, self._clock.now()),
-                share_url=f"{self._settings.base_url}/s/{secret.share_code}",
+                summary=self._summary(secret, self.clock.now()),
+                share_url=f"{self.settings.base_url}/s/{secret.share_code}",
                 activity=list(activity),
             )
 
     def revoke_own(self, principal: Principal, secret_id: str, client: ClientInfo) -> None:
-        with self._db() as session:
+        with self.db() as session:
             secret = self._own(session, principal, secret_id)
-        if self._lifecycle.expire_if_due(secret):
+        if self.lifecycle.expire_if_due(secret):
             raise Conflict("this secret has already expired")
-        with self._db.begin() as session:
-            if not self._lifecycle.end(session, secret, REVOKED):
+        with self.db.begin() as session:
+            if not self.lifecycle.end(session, secret, REVOKED):
                 current = session.get(Secret, secret.id)
                 status = current.status if current else "gone"
                 raise Conflict(f"this secret is already {status}")
-            self._audit.record(
+            self.audit_log.record(
                 session, audit.REVOKED, tenant_id=principal.tenant_id,
                 actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
             )
         if secret.blob_key:
-            self._lifecycle.purge_blob(secret.id, secret.blob_key)
+            self.lifecycle.purge_blob(secret.id, secret.blob_key)

@@ -57,31 +57,20 @@ class RevealedSecret:
     burned: bool
 
 
+@dataclass(frozen=True, kw_only=True)
 class RevealService:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        db: sessionmaker[Session],
-        blob_store: BlobStore,
-        vault: VaultClient,
-        lifecycle: Lifecycle,
-        audit_log: AuditLog,
-        rate_limiter: RateLimiter,
-        clock: Clock,
-    ) -> None:
-        self._settings = settings
-        self._db = db
-        self._blob_store = blob_store
-        self._vault = vault
-        self._lifecycle = lifecycle
-        self._audit = audit_log
-        self._rate_limiter = rate_limiter
-        self._clock = clock
+    settings: Settings
+    db: sessionmaker[Session]
+    blob_store: BlobStore
+    vault: VaultClient
+    lifecycle: Lifecycle
+    audit_log: AuditLog
+    rate_limiter: RateLimiter
+    clock: Clock
 
     def _load(self, principal: Principal, share_code: str) -> Secret:
         code = normalize_share_code(share_code)
-        with self._db() as session:
+        with self.db() as session:
             secret = session.scalar(
                 select(Secret).where(Secret.share_code == code,
                                      Secret.tenant_id == principal.tenant_id)
@@ -92,8 +81,8 @@ class RevealService:
         return secret
 
     def _deny(self, principal: Principal, client: ClientInfo, secret: Secret, reason: str) -> None:
-        with self._db.begin() as session:
-            self._audit.record(
+        with self.db.begin() as session:
+            self.audit_log.record(
                 session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
                 actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
                 status=audit.FAILURE, status_detail=reason,
@@ -110,7 +99,7 @@ class RevealService:
         self._authorize(principal, client, secret)
         return SharePreview(
             share_code=secret.share_code,
-            status=effective_status(secret, self._clock.now()),
+            status=effective_status(secret, self.clock.now()),
             label=secret.label,
             creator_name=secret.creator.name,
             creator_email=secret.creator.email,
@@ -121,12 +110,12 @@ class RevealService:
 
     def _check_rate(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
         window = 60
-        retry_user = self._rate_limiter.hit(
-            f"reveal:user:{principal.user_id}", limit=self._settings.reveal_rate_per_user,
+        retry_user = self.rate_limiter.hit(
+            f"reveal:user:{principal.user_id}", limit=self.settings.reveal_rate_per_user,
             window_seconds=window,
         )
-        retry_ip = self._rate_limiter.hit(
-            f"reveal:ip:{client.ip}", limit=self._settings.reveal_rate_per_ip,
+        retry_ip = self.rate_limiter.hit(
+            f"reveal:ip:{client.ip}", limit=self.settings.reveal_rate_per_ip,
             window_seconds=window,
         )
         if retry_user or retry_ip:
@@ -135,10 +124,10 @@ class RevealService:
                               retry_after=max(retry_user, retry_ip))
 
     def _refuse_unavailable(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
-        status = effective_status(secret, self._clock.now())
+        status = effective_status(secret, self.clock.now())
         if status == ACTIVE:
             return
-        self._lifecycle.expire_if_due(secret)
+        self.lifecycle.expire_if_due(secret)
         self._deny(principal, client, secret, status)
         raise SecretUnavailable(status)
 
@@ -152,17 +141,17 @@ class RevealService:
         if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:
             self._refuse_ended_meanwhile(principal, client, secret)
         try:
-            content = self._blob_store.read(secret.blob_key)
+            content = self.blob_store.read(secret.blob_key)
         except BlobNotFound:
             # A concurrent last view (or a revoke) may have deleted it since we read the row.
             self._refuse_ended_meanwhile(principal, client, secret)
-        sealed_key = self._vault.unseal_data_key(
+        sealed_key = self.vault.unseal_data_key(
             tenant_id=secret.tenant_id, secret_id=secret.id, wrapped_key=secret.wrapped_key,
             public_key=public_key,
         )
         views_used, status = self._consume_view(principal, client, secret)
         if status == BURNED:
-            self._lifecycle.purge_blob(secret.id, secret.blob_key)
+            self.lifecycle.purge_blob(secret.id, secret.blob_key)
         return RevealedSecret(
             secret_id=secret.id, sealed_key=sealed_key, sealed_meta=secret.sealed_meta,
             content=content,
@@ -173,7 +162,7 @@ class RevealService:
     def _refuse_ended_meanwhile(
         self, principal: Principal, client: ClientInfo, secret: Secret
     ) -> NoReturn:
-        with self._db() as session:
+        with self.db() as session:
             current = session.get(Secret, secret.id)
         if current is None or current.status == ACTIVE:
             raise ServiceUnavailable("the secret's content is not readable right now")
@@ -183,10 +172,10 @@ class RevealService:
     def _consume_view(
         self, principal: Principal, client: ClientInfo, secret: Secret
     ) -> tuple[int, str]:
-        now = self._clock.now()
+        now = self.clock.now()
         last_view = and_(Secret.view_limit.is_not(None),
                          Secret.views_used + 1 >= Secret.view_limit)
-        with self._db.begin() as session:
+        with self.db.begin() as session:
             row = session.execute(
                 update(Secret)
                 .where(
@@ -206,14 +195,14 @@ class RevealService:
                 .execution_options(synchronize_session=False)
             ).one_or_none()
             if row is not None:
-                self._audit.record(
+                self.audit_log.record(
                     session, audit.OPENED_INTERNAL, tenant_id=principal.tenant_id,
                     actor=Actor(principal.email, principal.user_id), client=client,
                     secret=secret,
                 )
                 return int(row[0]), str(row[1])
         # Someone else took the last view (or it ended) between our read and our update.
-        with self._db() as session:
+        with self.db() as session:
             current = session.get(Secret, secret.id)
         status = effective_status(current, now) if current else BURNED
         self._deny(principal, client, secret, status)

@@ -39,50 +39,38 @@ def blob_key_for(secret: Secret) -> str:
     return f"{secret.tenant_id}/{secret.id}.csl1"
 
 
+@dataclass(frozen=True, kw_only=True)
 class SharingService:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        db: sessionmaker[Session],
-        blob_store: BlobStore,
-        vault: VaultClient,
-        users: UserDirectory,
-        audit_log: AuditLog,
-        rate_limiter: RateLimiter,
-        clock: Clock,
-        random: RandomSource,
-    ) -> None:
-        self._settings = settings
-        self._db = db
-        self._blob_store = blob_store
-        self._vault = vault
-        self._users = users
-        self._audit = audit_log
-        self._rate_limiter = rate_limiter
-        self._clock = clock
-        self._random = random
+    settings: Settings
+    db: sessionmaker[Session]
+    blob_store: BlobStore
+    vault: VaultClient
+    users: UserDirectory
+    audit_log: AuditLog
+    rate_limiter: RateLimiter
+    clock: Clock
+    random: RandomSource
 
     def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
-        retry_after = self._rate_limiter.hit(
-            f"create:user:{principal.user_id}", limit=self._settings.create_rate_per_user,
+        retry_after = self.rate_limiter.hit(
+            f"create:user:{principal.user_id}", limit=self.settings.create_rate_per_user,
             window_seconds=60,
         )
         if retry_after:
             raise RateLimited("too many secrets created; wait a minute", retry_after=retry_after)
         secret_type, recipients, label = policy.check_new_secret(request)
-        with self._db() as session:
-            outsiders = self._users.non_org_emails(session, principal.tenant_id, recipients)
+        with self.db() as session:
+            outsiders = self.users.non_org_emails(session, principal.tenant_id, recipients)
         if outsiders:
             raise InvalidInput(
                 "not members of your organization: " + ", ".join(outsiders), field="recipients"
             )
-        secret_id = str(uuid.UUID(bytes=self._random.token_bytes(16), version=4))
+        secret_id = str(uuid.UUID(bytes=self.random.token_bytes(16), version=4))
         # Ask the vault first: if it is down, nothing has been stored.
-        new_key = self._vault.create_data_key(
+        new_key = self.vault.create_data_key(
             tenant_id=principal.tenant_id, secret_id=secret_id, public_key=request.public_key
         )
-        now = self._clock.now()
+        now = self.clock.now()
         secret = Secret(
             id=secret_id, tenant_id=principal.tenant_id, creator_id=principal.user_id,
             audience=request.audience, secret_type=secret_type, label=label, status=PENDING,
@@ -92,9 +80,9 @@ class SharingService:
             recipients=[SecretRecipient(email=email) for email in recipients],
         )
         for _attempt in range(5):
-            secret.share_code = generate_share_code(self._random)
+            secret.share_code = generate_share_code(self.random)
             try:
-                with self._db.begin() as session:
+                with self.db.begin() as session:
                     session.add(secret)
                 break
             except IntegrityError:  # 60-bit code collision: draw again
@@ -103,7 +91,7 @@ class SharingService:
             raise Conflict("could not allocate a share code; try again")
         return CreatedSecret(
             secret_id=secret_id, share_code=secret.share_code,
-            share_url=f"{self._settings.base_url}/s/{secret.share_code}",
+            share_url=f"{self.settings.base_url}/s/{secret.share_code}",
             sealed_key=new_key.sealed_key, expires_at=secret.expires_at,
             max_upload_bytes=policy.max_upload_bytes(secret_type),
         )
@@ -117,18 +105,18 @@ class SharingService:
             raise NotFound("no such secret of yours")
         if secret.status != PENDING:
             raise Conflict(f"this secret is already {secret.status}; its content cannot change")
-        if as_utc(secret.created_at) + policy.PENDING_TTL <= self._clock.now():
+        if as_utc(secret.created_at) + policy.PENDING_TTL <= self.clock.now():
             raise Conflict("this upload was abandoned (not completed within an hour); start over")
         return secret
 
     def upload_content(self, principal: Principal, secret_id: str, stream: bytes) -> int:
         """Store the ciphertext of a pending secret (retrying an upload replaces it)."""
-        with self._db() as session:
+        with self.db() as session:
             secret = self._own_pending(session, principal, secret_id)
         policy.check_upload(secret.secret_type, stream[:32], len(stream))
         blob_key = blob_key_for(secret)
-        written = self._blob_store.put(blob_key, [stream])
-        with self._db.begin() as session:
+        written = self.blob_store.put(blob_key, [stream])
+        with self.db.begin() as session:
             secret = self._own_pending(session, principal, secret_id)
             secret.blob_key, secret.content_size = blob_key, written
         return written
@@ -138,14 +126,14 @@ class SharingService:
     ) -> Secret:
         """Activate a pending secret once its ciphertext is stored."""
         policy.check_sealed_meta(sealed_meta)
-        with self._db.begin() as session:
+        with self.db.begin() as session:
             secret = self._own_pending(session, principal, secret_id)
             if secret.blob_key is None:
                 raise Conflict("upload the content before completing")
             secret.sealed_meta = sealed_meta
             secret.status = ACTIVE
-            secret.activated_at = self._clock.now()
-            self._audit.record(
+            secret.activated_at = self.clock.now()
+            self.audit_log.record(
                 session, audit.SECRET_CREATED, tenant_id=principal.tenant_id,
                 actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
             )

@@ -25,26 +25,19 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@dataclass(frozen=True, kw_only=True)
 class UserDirectory:
-    def __init__(
-        self,
-        *,
-        db: sessionmaker[Session],
-        tenants: TenantDirectory,
-        clock: Clock,
-        random: RandomSource,
-    ) -> None:
-        self._db = db
-        self._tenants = tenants
-        self._clock = clock
-        self._random = random
+    db: sessionmaker[Session]
+    tenants: TenantDirectory
+    clock: Clock
+    random: RandomSource
 
     def sign_in(self, *, issuer: str, subject: str, email: str, name: str) -> Principal:
         """Record an SSO sign-in (creating the user on first sight) and return who it is."""
         email = email.strip().lower()
-        tenant = self._tenants.for_sign_in(issuer, email)
-        now = self._clock.now()
-        with self._db.begin() as session:
+        tenant = self.tenants.for_sign_in(issuer, email)
+        now = self.clock.now()
+        with self.db.begin() as session:
             user = session.scalar(
                 select(User).where(
                     User.tenant_id == tenant.id, User.issuer == issuer, User.subject == subject
@@ -52,7 +45,7 @@ class UserDirectory:
             )
             if user is None:
                 user = User(
-                    id=str(uuid.UUID(bytes=self._random.token_bytes(16), version=4)),
+                    id=str(uuid.UUID(bytes=self.random.token_bytes(16), version=4)),
                     tenant_id=tenant.id, issuer=issuer, subject=subject, email=email,
                     name=name or email, created_at=now, last_login_at=now,
                 )
@@ -63,7 +56,7 @@ class UserDirectory:
 
     def search(self, tenant_id: str, query: str, limit: int = 10) -> list[DirectoryEntry]:
         pattern = f"%{escape_like(query.strip().lower())}%"
-        with self._db() as session:
+        with self.db() as session:
             rows = session.execute(
                 select(User.email, func.max(User.name))
                 .where(User.tenant_id == tenant_id)
@@ -77,7 +70,7 @@ class UserDirectory:
 
     def non_org_emails(self, session: Session, tenant_id: str, emails: Iterable[str]) -> list[str]:
         """Emails that are neither a known user of the tenant nor on its internal domains."""
-        tenant = self._tenants.get(tenant_id)
+        tenant = self.tenants.get(tenant_id)
         candidates = [email for email in emails if not tenant.owns_domain(email)]
         if not candidates:
             return []
