@@ -56,6 +56,10 @@ def dev_environment(
     return environment
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run_dev_stack(
     port: int = 8000, vault_port: int = DEFAULT_VAULT_PORT, idp_port: int = DEFAULT_IDP_PORT
 ) -> int:
@@ -66,6 +70,8 @@ def run_dev_stack(
     if migrated.returncode != 0:
         return migrated.returncode
     processes: list[subprocess.Popen[bytes]] = []
+    # `kill` or a process manager stops the stack like Ctrl-C does: children never outlive it.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     def start(command: list[str]) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(command, env=environment)  # noqa: S603 - fixed argv

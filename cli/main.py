@@ -14,12 +14,21 @@ from core.settings import Settings
 
 def _serve(factory: str, host: str, port: int, settings: Settings, component: str) -> None:
     configure_logging(settings.log_level, settings.log_format, component=component)
+    # Client IPs feed rate limits and the audit log: only named proxies may set them.
+    behind_proxy = bool(settings.forwarded_allow_ips)
     uvicorn.run(factory, factory=True, host=host, port=port, log_config=None,
-                access_log=False, proxy_headers=False, timeout_graceful_shutdown=10)
+                access_log=False, proxy_headers=behind_proxy,
+                forwarded_allow_ips=settings.forwarded_allow_ips or None,
+                timeout_graceful_shutdown=10, server_header=False)
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    _serve("api.app:app_from_env", args.host, args.port, Settings(), "api")
+    settings = Settings()
+    if len(settings.vault_token) < 32:
+        print("cipherslip api refuses to start: CIPHERSLIP_VAULT_TOKEN must be the vault's "
+              "service token (at least 32 characters)", file=sys.stderr)
+        return 2
+    _serve("api.app:app_from_env", args.host, args.port, settings, "api")
     return 0
 
 

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     create_rate_per_user: int = Field(default=30, ge=1)
 
     # --- operations ---------------------------------------------------------------------
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs, or "*" behind a load
+    # balancer nothing else can reach). Empty: the TCP peer is the client.
+    forwarded_allow_ips: str = ""
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

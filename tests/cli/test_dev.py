@@ -78,7 +78,10 @@ def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
             process.wait()
 
 
-def test_dev_stack_serves_the_flow_and_stops_cleanly(dev_stack: DevStack) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "kill"])
+def test_dev_stack_serves_the_flow_and_stops_cleanly(
+    dev_stack: DevStack, stop_signal: signal.Signals
+) -> None:
     banner = "".join(dev_stack.output)
     assert dev_stack.base_url in banner and "sign in" in banner.lower()
     assert len(children_of(dev_stack.process.pid)) == 3  # idp, vault, api: separate processes
@@ -100,7 +103,7 @@ def test_dev_stack_serves_the_flow_and_stops_cleanly(dev_stack: DevStack) -> Non
     assert (data / "cipherslip.db").exists() and (data / "master.key").exists()
 
     children = children_of(dev_stack.process.pid)
-    dev_stack.process.send_signal(signal.SIGINT)  # Ctrl-C
+    dev_stack.process.send_signal(stop_signal)
     assert dev_stack.process.wait(timeout=30) == 0
     for child in children:
         assert not Path(f"/proc/{child}").exists() or "Z" in Path(
@@ -108,3 +111,14 @@ def test_dev_stack_serves_the_flow_and_stops_cleanly(dev_stack: DevStack) -> Non
     for port in dev_stack.ports.values():
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_api_refuses_to_start_without_a_vault_token(tmp_path: Path) -> None:
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("CIPHERSLIP_")}
+    environment["CIPHERSLIP_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "cli.main", "api", "--port", "1"], cwd=REPO,
+                            env=environment, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 2
+    assert "CIPHERSLIP_VAULT_TOKEN" in result.stderr
