@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from api.access_log import AccessLogMiddleware
 from api.errors import install_error_handlers
 from api.oidc import create_oauth
-from api.routes import auth, health, secrets, shares, users
+from api.routes import auth, health, magic_links, secrets, shares, users
 from api.security import SecurityHeadersMiddleware
 from api.sessions import ServerSideSessionMiddleware
 from core.logging import configure_logging
@@ -39,8 +39,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.oauth = create_oauth(settings)
 
     install_error_handlers(app)
-    for router in (auth.router, secrets.router, shares.router, users.router, health.router,
-                   pages.router):
+    for router in (auth.router, secrets.router, shares.router, magic_links.router,
+                   users.router, health.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
 

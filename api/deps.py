@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from core.errors import AuthenticationRequired
 from core.services.container import Services
-from core.services.identity import ClientInfo, Principal
+from core.services.identity import ClientInfo, Guest, Principal, Viewer
 from core.settings import Settings
 
 
@@ -38,6 +38,27 @@ def session_principal(request: Request) -> Principal | None:
     )
 
 
+def session_guest(request: Request) -> Guest | None:
+    guest = request.session.get("guest")
+    if not isinstance(guest, dict):
+        return None
+    return Guest(tenant_id=guest["tenant_id"], email=guest["email"],
+                 secret_ids=frozenset(guest["secret_ids"]))
+
+
+def session_viewer(
+    principal: Annotated[Principal | None, Depends(session_principal)],
+    guest: Annotated[Guest | None, Depends(session_guest)],
+) -> Viewer | None:
+    return principal or guest
+
+
+def require_viewer(viewer: Annotated[Viewer | None, Depends(session_viewer)]) -> Viewer:
+    if viewer is None:
+        raise AuthenticationRequired("sign in, or confirm the sign-in link we emailed you")
+    return viewer
+
+
 def require_principal(
     principal: Annotated[Principal | None, Depends(session_principal)],
 ) -> Principal:
@@ -58,4 +79,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 CurrentUser = Annotated[Principal, Depends(require_principal)]
 OptionalUser = Annotated[Principal | None, Depends(session_principal)]
+CurrentViewer = Annotated[Viewer, Depends(require_viewer)]
+OptionalViewer = Annotated[Viewer | None, Depends(session_viewer)]
 Client = Annotated[ClientInfo, Depends(client_info)]

@@ -106,3 +106,19 @@ class SecretDetailOut(SecretOut):
 class UserOut(BaseModel):
     email: str
     name: str
+
+
+class MagicLinkBody(Body):
+    email: str = Field(max_length=400)
+
+
+class MagicLinkRequestedOut(BaseModel):
+    message: str
+
+
+class ConsumeLinkBody(Body):
+    token: str = Field(max_length=200)
+
+
+class ConsumedLinkOut(BaseModel):
+    next: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from core.settings import Settings
 
 DEFAULT_IDP_PORT = 9400
 DEFAULT_VAULT_PORT = 8100
+DEFAULT_SMTP_PORT = 1025
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -35,8 +37,21 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"{url} did not come up within {timeout:.0f}s")
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the process for port {port} exited with code {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout:.0f}s")
+
+
 def dev_environment(
-    port: int, vault_port: int, idp_port: int, data_dir: Path
+    port: int, vault_port: int, idp_port: int, smtp_port: int, data_dir: Path
 ) -> dict[str, str]:
     """Environment shared by the dev processes; variables already set win, except the vault
     token, which is fresh each run so nothing but these processes can use the vault."""
@@ -49,6 +64,9 @@ def dev_environment(
         f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration",
     )
     environment.setdefault("CIPHERSLIP_OIDC_PROVIDER_NAME", "the dev SSO")
+    environment.setdefault("CIPHERSLIP_SMTP_HOST", "127.0.0.1")
+    environment.setdefault("CIPHERSLIP_SMTP_PORT", str(smtp_port))
+    environment.setdefault("CIPHERSLIP_SMTP_SECURITY", "none")
     environment.setdefault("CIPHERSLIP_LOG_FORMAT", "text")
     environment["CIPHERSLIP_VAULT_TOKEN"] = secrets.token_urlsafe(32)
     # The dev IdP speaks plain HTTP on loopback.
@@ -61,9 +79,10 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 def run_dev_stack(
-    port: int = 8000, vault_port: int = DEFAULT_VAULT_PORT, idp_port: int = DEFAULT_IDP_PORT
+    port: int = 8000, vault_port: int = DEFAULT_VAULT_PORT, idp_port: int = DEFAULT_IDP_PORT,
+    smtp_port: int = DEFAULT_SMTP_PORT,
 ) -> int:
-    environment = dev_environment(port, vault_port, idp_port, Settings().data_dir)
+    environment = dev_environment(port, vault_port, idp_port, smtp_port, Settings().data_dir)
     cipherslip = [sys.executable, "-m", "cli.main"]
     # Same environment as the servers, so it migrates exactly the database they will use.
     migrated = subprocess.run([*cipherslip, "migrate"], env=environment, check=False)  # noqa: S603
@@ -81,11 +100,13 @@ def run_dev_stack(
     try:
         idp = start([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port)])
         _wait_until_up(f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration", idp)
+        sink = start([*cipherslip, "mail-sink", "--port", str(smtp_port)])
+        _wait_for_port(smtp_port, sink)
         vault = start([*cipherslip, "vault", "--port", str(vault_port)])
         _wait_until_up(f"http://127.0.0.1:{vault_port}/healthz", vault)
         api = start([*cipherslip, "api", "--port", str(port)])
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
-        banner = _banner(environment["CIPHERSLIP_BASE_URL"], vault_port, idp_port)
+        banner = _banner(environment["CIPHERSLIP_BASE_URL"], vault_port, idp_port, smtp_port)
         print(banner, flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
@@ -113,7 +134,7 @@ def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-def _banner(base_url: str, vault_port: int, idp_port: int) -> str:
+def _banner(base_url: str, vault_port: int, idp_port: int, smtp_port: int) -> str:
     return f"""
   Cipherslip is running: {base_url}
 
@@ -122,6 +143,10 @@ def _banner(base_url: str, vault_port: int, idp_port: int) -> str:
   example.com count as members of your organization. Use another browser profile or a
   private window to be a second person (bob@example.com) and reveal what alice shares.
 
+  External recipients (any address) get a sign-in link by email: the development mail sink
+  prints each message here and keeps it in ./.cipherslip/mail.
+
   Processes: api+web {base_url}, vault http://127.0.0.1:{vault_port}, dev OIDC provider
-  http://127.0.0.1:{idp_port}. Data lives in ./.cipherslip. Press Ctrl-C to stop them all.
+  http://127.0.0.1:{idp_port}, mail sink 127.0.0.1:{smtp_port}. Data lives in ./.cipherslip.
+  Press Ctrl-C to stop them all.
 """

@@ -50,10 +50,17 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_sink(args: argparse.Namespace) -> int:
+    from cli.mail_sink import run_mail_sink
+
+    return run_mail_sink(args.port, Settings().data_dir / "mail")
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from cli.dev import run_dev_stack
 
-    return run_dev_stack(port=args.port, vault_port=args.vault_port, idp_port=args.idp_port)
+    return run_dev_stack(port=args.port, vault_port=args.vault_port, idp_port=args.idp_port,
+                         smtp_port=args.smtp_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,10 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)
 
+    sink = commands.add_parser("mail-sink", help="development SMTP server that prints mail")
+    sink.add_argument("--port", type=int, default=1025)
+    sink.set_defaults(run=cmd_mail_sink)
+
     dev = commands.add_parser("dev", help="run everything locally on embedded defaults")
     dev.add_argument("--port", type=int, default=8000, help="api+web port")
     dev.add_argument("--vault-port", type=int, default=8100)
     dev.add_argument("--idp-port", type=int, default=9400, help="development OIDC provider port")
+    dev.add_argument("--smtp-port", type=int, default=1025, help="development mail sink port")
     dev.set_defaults(run=cmd_dev)
     return parser
 

@@ -85,6 +85,10 @@ class VaultRejected(CipherslipError):
         self.vault_code = vault_code
 
 
+class MailUnavailable(ServiceUnavailable):
+    code = "mail_unavailable"
+
+
 class BlobStoreError(ServiceUnavailable):
     code = "blob_store_unavailable"
 

@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     oidc_provider_name: str = "SSO"
     session_ttl_seconds: int = Field(default=8 * 3600, ge=300)
 
+    # --- mail (magic links for external recipients) ----------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    # none: plain SMTP (local relays only); starttls: upgrade after connecting; tls: TLS from
+    # the first byte (port 465).
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Extra CA bundle for a relay whose certificate a private CA signed.
+    smtp_ca_file: Path | None = None
+    mail_from: str = "Cipherslip <cipherslip@localhost>"
+
     # --- tenant -------------------------------------------------------------------------
     tenant_id: str = "default"
     tenant_name: str = "Cipherslip"
@@ -73,6 +86,11 @@ class Settings(BaseSettings):
     reveal_rate_per_user: int = Field(default=20, ge=1)
     reveal_rate_per_ip: int = Field(default=60, ge=1)
     create_rate_per_user: int = Field(default=30, ge=1)
+    magic_link_rate_per_email: int = Field(default=5, ge=1)
+    magic_link_rate_per_ip: int = Field(default=20, ge=1)
+    # Every "email me a link" answer takes at least this long, recipient or not, so timing
+    # does not tell who the recipients are. Keep it above the mail relay's slowest sends.
+    magic_link_response_seconds: float = Field(default=1.0, ge=0)
 
     # --- operations ---------------------------------------------------------------------
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs, or "*" behind a load

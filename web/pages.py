@@ -10,12 +10,19 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.csrf import csrf_token, verify_csrf
-from api.deps import Client, CurrentUser, OptionalUser, ServicesDep, TemplatesDep
+from api.deps import (
+    Client,
+    CurrentUser,
+    OptionalUser,
+    OptionalViewer,
+    ServicesDep,
+    TemplatesDep,
+)
 from core.clock import as_utc
 from core.crypto.sharecode import normalize_share_code
 from core.errors import AccessDenied, NotFound
 from core.services import policy
-from core.services.identity import Principal
+from core.services.identity import Guest, Principal
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -38,9 +45,10 @@ def create_templates() -> Jinja2Templates:
 
 def render(
     request: Request, templates: Jinja2Templates, name: str, user: Principal | None,
-    status_code: int = 200, **context: Any,
+    status_code: int = 200, *, forms: bool = False, **context: Any,
 ) -> Response:
-    if user is not None:
+    """Render a page; signed-in pages (and anonymous ones with ``forms``) carry a CSRF token."""
+    if user is not None or forms:
         context["csrf_token"] = csrf_token(request)
     settings = request.app.state.settings
     return templates.TemplateResponse(
@@ -67,6 +75,7 @@ def new_secret(request: Request, user: CurrentUser, templates: TemplatesDep) -> 
         request, templates, "create.html", user, expiry_choices=EXPIRY_CHOICES,
         limits={
             "recipients_max": policy.INTERNAL_RECIPIENTS_MAX,
+            "external_recipients_max": policy.EXTERNAL_RECIPIENTS_MAX,
             "text_max_bytes": policy.TEXT_MAX_BYTES,
             "label_max": policy.LABEL_MAX_CHARS,
             "view_limit_max": policy.VIEW_LIMIT_MAX,
@@ -76,24 +85,39 @@ def new_secret(request: Request, user: CurrentUser, templates: TemplatesDep) -> 
 
 @router.get("/s/{share_code}")
 def share_page(
-    share_code: str, request: Request, user: OptionalUser, services: ServicesDep,
-    templates: TemplatesDep, client: Client,
+    share_code: str, request: Request, user: OptionalUser, viewer: OptionalViewer,
+    services: ServicesDep, templates: TemplatesDep, client: Client,
 ) -> Response:
     code = normalize_share_code(share_code)
     if code != share_code:
         # Canonical URL; the browser carries the #fragment over to the redirect target.
         return RedirectResponse(f"/s/{code}", status_code=308)
-    if user is None:
-        return render(request, templates, "share_signin.html", None, share_code=code)
+    if viewer is None or isinstance(viewer, Guest):
+        try:
+            entry = services.reveal.entry(code)
+        except NotFound:
+            return render(request, templates, "share_missing.html", user, 404, share_code=code)
+        if viewer is None or entry.secret_id not in viewer.secret_ids:
+            # Not proven yet for this secret: offer SSO, and an email link if external.
+            return render(request, templates, "share_signin.html", None, forms=True,
+                          entry=entry)
     try:
-        preview = services.reveal.preview(user, code, client)
+        preview = services.reveal.preview(viewer, code, client)
     except AccessDenied:
         return render(request, templates, "share_denied.html", user, 403, share_code=code)
     except NotFound:
         return render(request, templates, "share_missing.html", user, 404, share_code=code)
     if preview.status != "active":
         return render(request, templates, "share_ended.html", user, 410, preview=preview)
-    return render(request, templates, "share.html", user, preview=preview)
+    return render(request, templates, "share.html", user, forms=True, preview=preview,
+                  guest=viewer if isinstance(viewer, Guest) else None)
+
+
+@router.api_route("/verify", methods=["GET", "HEAD"])
+def verify_page(request: Request, templates: TemplatesDep, user: OptionalUser) -> Response:
+    """Where a magic link lands. The token is in the URL fragment, so neither this request
+    nor any log sees it; GET and HEAD only render the Continue button."""
+    return render(request, templates, "verify.html", user, forms=True)
 
 
 @router.get("/secrets")

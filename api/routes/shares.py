@@ -5,27 +5,40 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from api.csrf import verify_csrf
-from api.deps import Client, CurrentUser, ServicesDep
-from api.schemas import RevealBody, RevealedOut, ShareOut
+from api.deps import Client, CurrentViewer, ServicesDep
+from api.schemas import MagicLinkBody, MagicLinkRequestedOut, RevealBody, RevealedOut, ShareOut
 from core.crypto.encoding import b64url_decode, b64url_encode
 
 router = APIRouter(prefix="/api/v1/shares", tags=["shares"], dependencies=[Depends(verify_csrf)])
 
 
 @router.get("/{share_code}")
-def share(share_code: str, user: CurrentUser, services: ServicesDep, client: Client) -> ShareOut:
-    preview = services.reveal.preview(user, share_code, client)
+def share(
+    share_code: str, viewer: CurrentViewer, services: ServicesDep, client: Client
+) -> ShareOut:
+    preview = services.reveal.preview(viewer, share_code, client)
     return ShareOut.model_validate(preview, from_attributes=True)
 
 
 @router.post("/{share_code}/reveal")
 def reveal(
-    share_code: str, body: RevealBody, user: CurrentUser, services: ServicesDep, client: Client
+    share_code: str, body: RevealBody, viewer: CurrentViewer, services: ServicesDep, client: Client
 ) -> RevealedOut:
     public_key = b64url_decode(body.public_key, field="public_key")
-    revealed = services.reveal.reveal(user, share_code, public_key, client)
+    revealed = services.reveal.reveal(viewer, share_code, public_key, client)
     return RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
         sealed_meta=b64url_encode(revealed.sealed_meta), content=b64url_encode(revealed.content),
         views_left=revealed.views_left, burned=revealed.burned,
+    )
+
+
+@router.post("/{share_code}/magic-link", status_code=202)
+def request_magic_link(
+    share_code: str, body: MagicLinkBody, services: ServicesDep, client: Client
+) -> MagicLinkRequestedOut:
+    email = services.magic_links.request(share_code, body.email, client)
+    return MagicLinkRequestedOut(
+        message=f"If {email} may open this secret, a sign-in link is on its way. It works "
+                "once, for 15 minutes. Keep this page open: it holds the secret's key.",
     )

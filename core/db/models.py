@@ -120,3 +120,21 @@ class AuditEvent(Base):
     secret_type: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))  # Success | Failure
     status_detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class MagicLink(Base):
+    """A single-use sign-in link for an external recipient. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "magic_links"
+    __table_args__ = (Index("ix_magic_links_secret_email", "secret_id", "email"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    secret_id: Mapped[str] = mapped_column(ForeignKey("secrets.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the recipient asked again: only the newest link works.
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

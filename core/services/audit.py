@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock, as_utc
 from core.db.models import AuditEvent, Secret
-from core.services.identity import ClientInfo
+from core.services.identity import ClientInfo, Principal, Viewer
 
 SECRET_CREATED = "paper_secret_created"  # noqa: S105 - an event name, not a password
 OPENED_INTERNAL = "paper_secret_opened_internal"
@@ -28,6 +28,12 @@ FAILURE = "Failure"
 class Actor:
     email: str | None
     uid: str | None = None
+
+
+def actor_of(viewer: Viewer) -> Actor:
+    if isinstance(viewer, Principal):
+        return Actor(viewer.email, viewer.user_id)
+    return Actor(viewer.email)
 
 
 class AuditLog:

@@ -11,10 +11,13 @@ from core.blobstore.factory import create_blob_store
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, RandomSource, SystemClock, SystemRandom
 from core.db.engine import create_db_engine, create_session_factory
+from core.mail.factory import create_mailer
+from core.mail.protocol import Mailer
 from core.ratelimit.memory import MemoryRateLimiter
 from core.ratelimit.protocol import RateLimiter
 from core.services.audit import AuditLog
 from core.services.lifecycle import Lifecycle
+from core.services.magic_links import MagicLinkService
 from core.services.manage import ManageService
 from core.services.reveal import RevealService
 from core.services.sharing import SharingService
@@ -36,6 +39,7 @@ class Services:
     random: RandomSource
     blob_store: BlobStore
     vault: VaultClient
+    mailer: Mailer
     rate_limiter: RateLimiter
     sessions: SessionStore
     tenants: TenantDirectory
@@ -45,6 +49,7 @@ class Services:
     sharing: SharingService
     reveal: RevealService
     manage: ManageService
+    magic_links: MagicLinkService
 
     def close(self) -> None:
         self.vault.close()
@@ -58,6 +63,7 @@ def build_services(
     random: RandomSource | None = None,
     blob_store: BlobStore | None = None,
     vault: VaultClient | None = None,
+    mailer: Mailer | None = None,
     engine: Engine | None = None,
 ) -> Services:
     clock = clock or SystemClock()
@@ -66,6 +72,7 @@ def build_services(
     db = create_session_factory(engine)
     blob_store = blob_store or create_blob_store(settings)
     vault = vault or create_vault_client(settings)
+    mailer = mailer or create_mailer(settings)
     rate_limiter = MemoryRateLimiter(clock)
     tenants = TenantDirectory(settings)
     users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random)
@@ -73,7 +80,7 @@ def build_services(
     lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
-        blob_store=blob_store, vault=vault, rate_limiter=rate_limiter,
+        blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
         sessions=MemorySessionStore(clock), tenants=tenants, users=users, audit=audit_log,
         lifecycle=lifecycle,
         sharing=SharingService(
@@ -86,5 +93,9 @@ def build_services(
         ),
         manage=ManageService(
             settings=settings, db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock
+        ),
+        magic_links=MagicLinkService(
+            settings=settings, db=db, mailer=mailer, audit_log=audit_log,
+            rate_limiter=rate_limiter, clock=clock, random=random,
         ),
     )

@@ -7,12 +7,28 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in org user."""
+    """A signed-in org user (SSO)."""
 
     tenant_id: str
     user_id: str
     email: str
     name: str
+
+
+@dataclass(frozen=True)
+class Guest:
+    """An external recipient who proved an email address with a magic link.
+
+    The proof covers only the secrets whose links were confirmed in this session.
+    """
+
+    tenant_id: str
+    email: str
+    secret_ids: frozenset[str]
+
+
+# Whoever may look at a shared secret: a colleague through SSO, or a guest.
+Viewer = Principal | Guest
 
 
 @dataclass(frozen=True)

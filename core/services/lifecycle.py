@@ -27,6 +27,9 @@ BURNED = "burned"
 REVOKED = "revoked"
 TERMINAL = (EXPIRED, BURNED, REVOKED)
 
+INTERNAL = "internal"  # recipients are org users, proven by SSO
+EXTERNAL = "external"  # recipients are email addresses, proven by magic links
+
 log = logging.getLogger(__name__)
 
 

@@ -13,6 +13,7 @@ from core.crypto.meta import FORMATS
 from core.errors import InvalidInput, PayloadTooLarge
 
 INTERNAL_RECIPIENTS_MAX = 128
+EXTERNAL_RECIPIENTS_MAX = 64
 LABEL_MAX_CHARS = 200
 TEXT_MAX_BYTES = 64 * 1024
 EXPIRY_MIN = timedelta(hours=1)
@@ -23,6 +24,7 @@ PENDING_TTL = timedelta(hours=1)
 # format + file name (<= 255 bytes UTF-8, JSON-escaped) + media type + size, plus the tag.
 SEALED_META_MAX_BYTES = 2048
 TEXT_FORMATS = ("text", "json", "yaml", "env")
+RECIPIENTS_MAX = {"internal": INTERNAL_RECIPIENTS_MAX, "external": EXTERNAL_RECIPIENTS_MAX}
 EMAIL_MAX = 320
 
 _DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -40,10 +42,10 @@ class NewSecretRequest:
     public_key: bytes
 
 
-def normalize_email(raw: str) -> str:
+def normalize_email(raw: str, *, field: str = "recipients") -> str:
     email = raw.strip().lower()
     if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
-        raise InvalidInput(f"{raw.strip()!r} is not an email address", field="recipients")
+        raise InvalidInput(f"{raw.strip()[:100]!r} is not an email address", field=field)
     return email
 
 
@@ -97,14 +99,18 @@ def check_view_limit(view_limit: int | None) -> int | None:
 
 def check_new_secret(request: NewSecretRequest) -> tuple[str, list[str], str | None]:
     """Validate a create request; returns (secret type, recipients, label)."""
-    if request.audience != "internal":
-        raise InvalidInput("audience must be 'internal' (team members)", field="audience")
+    if request.audience not in RECIPIENTS_MAX:
+        raise InvalidInput(
+            "audience must be 'internal' (team members) or 'external' (email recipients)",
+            field="audience",
+        )
     if request.format not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
     if request.format == "file":
         raise InvalidInput("file secrets are not available yet; use a text format",
                            field="format")
-    recipients = normalize_recipients(request.recipients, maximum=INTERNAL_RECIPIENTS_MAX)
+    recipients = normalize_recipients(request.recipients,
+                                      maximum=RECIPIENTS_MAX[request.audience])
     label = normalize_label(request.label)
     check_expiry(request.expires_in_seconds)
     check_view_limit(request.view_limit)

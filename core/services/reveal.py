@@ -28,11 +28,26 @@ from core.errors import (
 )
 from core.ratelimit.protocol import RateLimiter
 from core.services import audit
-from core.services.audit import Actor, AuditLog
-from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import ACTIVE, BURNED, PENDING, Lifecycle, effective_status, views_left
+from core.services.audit import AuditLog, actor_of
+from core.services.identity import ClientInfo, Guest, Viewer
+from core.services.lifecycle import (
+    ACTIVE,
+    BURNED,
+    EXTERNAL,
+    PENDING,
+    Lifecycle,
+    effective_status,
+    views_left,
+)
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
+
+
+@dataclass(frozen=True)
+class ShareEntry:
+    secret_id: str
+    share_code: str
+    audience: str
 
 
 @dataclass(frozen=True)
@@ -68,35 +83,56 @@ class RevealService:
     rate_limiter: RateLimiter
     clock: Clock
 
-    def _load(self, principal: Principal, share_code: str) -> Secret:
+    def _load(self, viewer: Viewer, share_code: str) -> Secret:
         code = normalize_share_code(share_code)
         with self.db() as session:
             secret = session.scalar(
                 select(Secret).where(Secret.share_code == code,
-                                     Secret.tenant_id == principal.tenant_id)
+                                     Secret.tenant_id == viewer.tenant_id)
             )
         # Pending secrets are invisible: their creator has not finished sharing them.
         if secret is None or secret.status == PENDING:
             raise NotFound("no secret has this share code")
         return secret
 
-    def _deny(self, principal: Principal, client: ClientInfo, secret: Secret, reason: str) -> None:
+    def entry(self, share_code: str) -> ShareEntry:
+        """For a visitor not yet signed in: how to prove who they are (SSO or email link).
+
+        Share codes are unguessable, so this tells a visitor only what the link already did.
+        """
+        code = normalize_share_code(share_code)
+        with self.db() as session:
+            secret = session.scalar(select(Secret).where(Secret.share_code == code))
+        if secret is None or secret.status == PENDING:
+            raise NotFound("no secret has this share code")
+        return ShareEntry(secret.id, secret.share_code, secret.audience)
+
+    def _deny(self, viewer: Viewer, client: ClientInfo, secret: Secret, reason: str) -> None:
         with self.db.begin() as session:
             self.audit_log.record(
-                session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
-                actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
+                session, audit.ACCESS_DENIED, tenant_id=viewer.tenant_id,
+                actor=actor_of(viewer), client=client, secret=secret,
                 status=audit.FAILURE, status_detail=reason,
             )
 
-    def _authorize(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
-        """Recipients only (checked before status, so outsiders learn nothing of it)."""
-        if principal.email not in {r.email for r in secret.recipients}:
-            self._deny(principal, client, secret, "not_a_recipient")
-            raise AccessDenied("this secret was not shared with you")
+    def _authorize(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
+        """Recipients only (checked before status, so outsiders learn nothing of it).
 
-    def preview(self, principal: Principal, share_code: str, client: ClientInfo) -> SharePreview:
-        secret = self._load(principal, share_code)
-        self._authorize(principal, client, secret)
+        Colleagues prove their email through SSO and may open any secret addressed to it; a
+        guest's magic-link proof covers only the external secrets it confirmed a link for.
+        """
+        if viewer.email not in {r.email for r in secret.recipients}:
+            self._deny(viewer, client, secret, "not_a_recipient")
+            raise AccessDenied("this secret was not shared with you")
+        if isinstance(viewer, Guest) and (
+            secret.audience != EXTERNAL or secret.id not in viewer.secret_ids
+        ):
+            self._deny(viewer, client, secret, "link_not_confirmed")
+            raise AccessDenied("confirm a sign-in link for this secret first")
+
+    def preview(self, viewer: Viewer, share_code: str, client: ClientInfo) -> SharePreview:
+        secret = self._load(viewer, share_code)
+        self._authorize(viewer, client, secret)
         return SharePreview(
             share_code=secret.share_code,
             status=effective_status(secret, self.clock.now()),
@@ -108,10 +144,11 @@ class RevealService:
             secret_type=secret.secret_type,
         )
 
-    def _check_rate(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
+    def _check_rate(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
         window = 60
+        who = f"guest:{viewer.email}" if isinstance(viewer, Guest) else f"user:{viewer.user_id}"
         retry_user = self.rate_limiter.hit(
-            f"reveal:user:{principal.user_id}", limit=self.settings.reveal_rate_per_user,
+            f"reveal:{who}", limit=self.settings.reveal_rate_per_user,
             window_seconds=window,
         )
         retry_ip = self.rate_limiter.hit(
@@ -119,37 +156,37 @@ class RevealService:
             window_seconds=window,
         )
         if retry_user or retry_ip:
-            self._deny(principal, client, secret, "rate_limited")
+            self._deny(viewer, client, secret, "rate_limited")
             raise RateLimited("too many reveal attempts; wait a minute",
                               retry_after=max(retry_user, retry_ip))
 
-    def _refuse_unavailable(self, principal: Principal, client: ClientInfo, secret: Secret) -> None:
+    def _refuse_unavailable(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
         status = effective_status(secret, self.clock.now())
         if status == ACTIVE:
             return
         self.lifecycle.expire_if_due(secret)
-        self._deny(principal, client, secret, status)
+        self._deny(viewer, client, secret, status)
         raise SecretUnavailable(status)
 
     def reveal(
-        self, principal: Principal, share_code: str, public_key: bytes, client: ClientInfo
+        self, viewer: Viewer, share_code: str, public_key: bytes, client: ClientInfo
     ) -> RevealedSecret:
-        secret = self._load(principal, share_code)
-        self._check_rate(principal, client, secret)
-        self._authorize(principal, client, secret)
-        self._refuse_unavailable(principal, client, secret)
+        secret = self._load(viewer, share_code)
+        self._check_rate(viewer, client, secret)
+        self._authorize(viewer, client, secret)
+        self._refuse_unavailable(viewer, client, secret)
         if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:
-            self._refuse_ended_meanwhile(principal, client, secret)
+            self._refuse_ended_meanwhile(viewer, client, secret)
         try:
             content = self.blob_store.read(secret.blob_key)
         except BlobNotFound:
             # A concurrent last view (or a revoke) may have deleted it since we read the row.
-            self._refuse_ended_meanwhile(principal, client, secret)
+            self._refuse_ended_meanwhile(viewer, client, secret)
         sealed_key = self.vault.unseal_data_key(
             tenant_id=secret.tenant_id, secret_id=secret.id, wrapped_key=secret.wrapped_key,
             public_key=public_key,
         )
-        views_used, status = self._consume_view(principal, client, secret)
+        views_used, status = self._consume_view(viewer, client, secret)
         if status == BURNED:
             self.lifecycle.purge_blob(secret.id, secret.blob_key)
         return RevealedSecret(
@@ -160,17 +197,17 @@ class RevealService:
         )
 
     def _refuse_ended_meanwhile(
-        self, principal: Principal, client: ClientInfo, secret: Secret
+        self, viewer: Viewer, client: ClientInfo, secret: Secret
     ) -> NoReturn:
         with self.db() as session:
             current = session.get(Secret, secret.id)
         if current is None or current.status == ACTIVE:
             raise ServiceUnavailable("the secret's content is not readable right now")
-        self._deny(principal, client, secret, current.status)
+        self._deny(viewer, client, secret, current.status)
         raise SecretUnavailable(current.status)
 
     def _consume_view(
-        self, principal: Principal, client: ClientInfo, secret: Secret
+        self, viewer: Viewer, client: ClientInfo, secret: Secret
     ) -> tuple[int, str]:
         now = self.clock.now()
         last_view = and_(Secret.view_limit.is_not(None),
@@ -195,9 +232,11 @@ class RevealService:
                 .execution_options(synchronize_session=False)
             ).one_or_none()
             if row is not None:
+                opened = audit.OPENED_EXTERNAL if secret.audience == EXTERNAL else (
+                    audit.OPENED_INTERNAL)
                 self.audit_log.record(
-                    session, audit.OPENED_INTERNAL, tenant_id=principal.tenant_id,
-                    actor=Actor(principal.email, principal.user_id), client=client,
+                    session, opened, tenant_id=viewer.tenant_id,
+                    actor=actor_of(viewer), client=client,
                     secret=secret,
                 )
                 return int(row[0]), str(row[1])
@@ -205,5 +244,5 @@ class RevealService:
         with self.db() as session:
             current = session.get(Secret, secret.id)
         status = effective_status(current, now) if current else BURNED
-        self._deny(principal, client, secret, status)
+        self._deny(viewer, client, secret, status)
         raise SecretUnavailable(status)

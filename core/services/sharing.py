@@ -19,7 +19,7 @@ from core.ratelimit.protocol import RateLimiter
 from core.services import audit, policy
 from core.services.audit import Actor, AuditLog
 from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import ACTIVE, PENDING
+from core.services.lifecycle import ACTIVE, INTERNAL, PENDING
 from core.services.users import UserDirectory
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
@@ -59,8 +59,10 @@ class SharingService:
         if retry_after:
             raise RateLimited("too many secrets created; wait a minute", retry_after=retry_after)
         secret_type, recipients, label = policy.check_new_secret(request)
-        with self.db() as session:
-            outsiders = self.users.non_org_emails(session, principal.tenant_id, recipients)
+        outsiders: list[str] = []
+        if request.audience == INTERNAL:
+            with self.db() as session:
+                outsiders = self.users.non_org_emails(session, principal.tenant_id, recipients)
         if outsiders:
             raise InvalidInput(
                 "not members of your organization: " + ", ".join(outsiders), field="recipients"

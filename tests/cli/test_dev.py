@@ -6,6 +6,8 @@ interrupt stops every process it started.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import signal
 import subprocess
@@ -20,6 +22,7 @@ import pytest
 
 from tests.support.client import BrowserLikeClient
 from tests.support.servers import free_port
+from tests.support.smtp import links_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,13 +51,14 @@ def children_of(pid: int) -> set[int]:
 
 @pytest.fixture
 def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
-    ports = {"api": free_port(), "vault": free_port(), "idp": free_port()}
+    ports = {"api": free_port(), "vault": free_port(), "idp": free_port(), "smtp": free_port()}
     environment = {key: value for key, value in os.environ.items()
                    if not key.startswith("CIPHERSLIP_")}
     environment["CIPHERSLIP_DATA_DIR"] = str(tmp_path / "data")
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "dev", "--port", str(ports["api"]),
-         "--vault-port", str(ports["vault"]), "--idp-port", str(ports["idp"])],
+         "--vault-port", str(ports["vault"]), "--idp-port", str(ports["idp"]),
+         "--smtp-port", str(ports["smtp"])],
         cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     output: list[str] = []
@@ -84,7 +88,8 @@ def test_dev_stack_serves_the_flow_and_stops_cleanly(
 ) -> None:
     banner = "".join(dev_stack.output)
     assert dev_stack.base_url in banner and "sign in" in banner.lower()
-    assert len(children_of(dev_stack.process.pid)) == 3  # idp, vault, api: separate processes
+    # idp, mail sink, vault, api: separate processes
+    assert len(children_of(dev_stack.process.pid)) == 4
 
     ready = httpx.get(f"{dev_stack.base_url}/readyz", timeout=10)
     assert ready.json() == {"ready": True,
@@ -101,6 +106,17 @@ def test_dev_stack_serves_the_flow_and_stops_cleanly(
     assert bob.reveal(link) == "from make run"
     data = dev_stack.data_dir / "data"
     assert (data / "cipherslip.db").exists() and (data / "master.key").exists()
+
+    # An external recipient's sign-in link goes through the development mail sink.
+    external = alice.create_text("for a partner", ["partner@elsewhere.test"],
+                                 audience="external")
+    guest = BrowserLikeClient(dev_stack.base_url, "partner@elsewhere.test")
+    assert guest.request_link(external.share_code, "partner@elsewhere.test").status_code == 202
+    [kept] = list((data / "mail").glob("*.eml"))
+    mail = email.message_from_bytes(kept.read_bytes(), policy=email.policy.default)
+    [magic_link] = links_in(mail)
+    assert guest.confirm_link(magic_link).status_code == 200
+    assert guest.reveal(external) == "for a partner"
 
     children = children_of(dev_stack.process.pid)
     dev_stack.process.send_signal(stop_signal)

@@ -56,7 +56,8 @@ class BrowserLikeClient:
     @property
     def csrf(self) -> str:
         if self._csrf is None:
-            self._csrf = csrf_token_from(self.http.get("/").text)
+            # Any page with a form mints the session's token; /verify has one for visitors too.
+            self._csrf = csrf_token_from(self.http.get("/verify").text)
         return self._csrf
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -97,6 +98,19 @@ class BrowserLikeClient:
         assert done.status_code == 200, done.text
         return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
                          created["share_code"], created["id"], link_key)
+
+    def request_link(self, share_code: str, email: str) -> httpx.Response:
+        """'Email me a sign-in link' on the visitor page of an external secret."""
+        return self.api("POST", f"/api/v1/shares/{share_code}/magic-link", json={"email": email})
+
+    def confirm_link(self, magic_link: str) -> httpx.Response:
+        """Open the emailed link (the token is in its fragment) and press Continue."""
+        path, _, token = magic_link.partition("#")
+        page = self.http.get(path)
+        assert page.status_code == 200 and "Continue" in page.text
+        response = self.api("POST", "/api/v1/magic-links/consume", json={"token": token})
+        self._csrf = None  # confirming starts a fresh session
+        return response
 
     def reveal(self, link: ShareLink) -> str:
         private_key, public_raw = new_key_pair()

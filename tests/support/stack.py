@@ -16,6 +16,7 @@ from core.settings import Settings
 from tests.support.client import BrowserLikeClient
 from tests.support.clock import MovableClock
 from tests.support.servers import UvicornThread, free_port
+from tests.support.smtp import SmtpServer, smtp_server
 from vault.app import create_vault_app
 
 
@@ -83,6 +84,7 @@ class Stack:
     api: UvicornThread
     vault: VaultServer
     clock: MovableClock
+    smtp: SmtpServer
     clients: list[BrowserLikeClient] = field(default_factory=list)
 
     @property
@@ -106,19 +108,25 @@ def running_stack(
     **overrides: Any,
 ) -> Iterator[Stack]:
     port = free_port()
-    settings = Settings(
-        base_url=f"http://127.0.0.1:{port}", data_dir=data_dir, database_url=database_url,
-        vault_url=vault.url, vault_token=vault.token, oidc_discovery_url=discovery_url,
-        internal_domains=("example.com",), log_format="text", **overrides,
-    )
-    clock = MovableClock()
-    services = build_services(settings, clock=clock)
-    api = UvicornThread(create_app(settings, services), port)
-    api.start()
-    stack = Stack(settings, services, api, vault, clock)
-    try:
-        yield stack
-    finally:
-        for client in stack.clients:
-            client.close()
-        api.stop()
+    with smtp_server() as smtp:
+        options: dict[str, Any] = {
+            "base_url": f"http://127.0.0.1:{port}", "data_dir": data_dir,
+            "database_url": database_url, "vault_url": vault.url, "vault_token": vault.token,
+            "oidc_discovery_url": discovery_url, "internal_domains": ("example.com",),
+            "log_format": "text", "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+            "mail_from": "Cipherslip <noreply@example.com>",
+            # Keeps the suite fast; the timing property is measured by bench/.
+            "magic_link_response_seconds": 0.05,
+        }
+        settings = Settings(**{**options, **overrides})
+        clock = MovableClock()
+        services = build_services(settings, clock=clock)
+        api = UvicornThread(create_app(settings, services), port)
+        api.start()
+        stack = Stack(settings, services, api, vault, clock, smtp)
+        try:
+            yield stack
+        finally:
+            for client in stack.clients:
+                client.close()
+            api.stop()

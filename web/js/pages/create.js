@@ -24,6 +24,7 @@ const EMAIL = /^[^@\s,;<>()[\]"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[
 const form = /** @type {HTMLFormElement} */ (byId("create-form"));
 const limits = {
   recipients: Number(form.dataset.recipientsMax),
+  externalRecipients: Number(form.dataset.externalRecipientsMax),
   textBytes: Number(form.dataset.textMaxBytes),
   label: Number(form.dataset.labelMax),
   viewLimit: Number(form.dataset.viewLimitMax),
@@ -39,6 +40,24 @@ const encoder = new TextEncoder();
 
 /** @type {string[]} */
 const recipients = [];
+
+/** @returns {"internal"|"external"} */
+function audience() {
+  const checked = /** @type {HTMLInputElement} */ (form.querySelector('input[name="audience"]:checked'));
+  return checked.value === "external" ? "external" : "internal";
+}
+
+function recipientsMax() {
+  return audience() === "external" ? limits.externalRecipients : limits.recipients;
+}
+
+for (const choice of form.querySelectorAll('input[name="audience"]')) {
+  choice.addEventListener("change", () => {
+    const hint = byId("recipients-hint");
+    hint.textContent = (audience() === "external" ? hint.dataset.external : hint.dataset.internal) ?? "";
+    suggestions.replaceChildren();
+  });
+}
 
 function renderRecipients() {
   recipientList.replaceChildren(...recipients.map((email) => {
@@ -77,7 +96,8 @@ recipientInput.addEventListener("input", () => {
   if (/[,;\s]/.test(recipientInput.value)) takeTypedRecipients();
   window.clearTimeout(suggestionTimer);
   const query = recipientInput.value.trim();
-  if (query.length < 2) return;
+  // The org directory only helps with colleagues.
+  if (query.length < 2 || audience() === "external") return;
   suggestionTimer = window.setTimeout(async () => {
     try {
       const users = await apiRequest("GET", `/api/v1/users?q=${encodeURIComponent(query)}`);
@@ -109,8 +129,8 @@ function problemWithForm() {
   const invalid = takeTypedRecipients();
   if (invalid.length) return `Not an email address: ${invalid.join(", ")}`;
   if (recipients.length === 0) return "Add at least one recipient.";
-  if (recipients.length > limits.recipients) {
-    return `At most ${limits.recipients} recipients per secret (you added ${recipients.length}).`;
+  if (recipients.length > recipientsMax()) {
+    return `At most ${recipientsMax()} recipients per secret (you added ${recipients.length}).`;
   }
   const bytes = encoder.encode(content.value).length;
   if (bytes === 0) return "Type or paste the secret to share.";
@@ -140,7 +160,7 @@ async function encryptAndUpload() {
   const format = /** @type {HTMLSelectElement} */ (byId("format")).value;
   const { keyPair, publicKeyRaw } = await newRecipientKeyPair();
   const created = await apiRequest("POST", "/api/v1/secrets", {
-    audience: "internal",
+    audience: audience(),
     recipients,
     format,
     label: /** @type {HTMLInputElement} */ (byId("label")).value.trim() || null,

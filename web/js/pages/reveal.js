@@ -6,7 +6,6 @@
 
 import {
   decodeBase64url,
-  decodeLinkKey,
   decryptContent,
   encodeBase64url,
   newRecipientKeyPair,
@@ -15,27 +14,13 @@ import {
 } from "../lib/index.js";
 import { ApiError, apiRequest } from "../ui/api.js";
 import { byId, copyText, hide, show, showMessage } from "../ui/dom.js";
-
-const STORAGE_PREFIX = "cipherslip:link-key:";
-
-/** @param {string} shareCode */
-function stashFragment(shareCode) {
-  if (window.location.hash.length > 1) {
-    window.sessionStorage.setItem(STORAGE_PREFIX + shareCode, window.location.hash.slice(1));
-    window.history.replaceState(null, "", window.location.pathname + window.location.search);
-  }
-}
-
-/** @param {string} shareCode @returns {Uint8Array|null} */
-function stashedLinkKey(shareCode) {
-  const stored = window.sessionStorage.getItem(STORAGE_PREFIX + shareCode);
-  if (!stored) return null;
-  try {
-    return decodeLinkKey(stored);
-  } catch {
-    return null;
-  }
-}
+import {
+  forgetLinkKey,
+  requestKeyFromOtherTabs,
+  shareKeysWithOtherTabs,
+  stashFragment,
+  stashedLinkKey,
+} from "../ui/linkkeys.js";
 
 /** @param {string} shareCode */
 async function reveal(shareCode) {
@@ -60,17 +45,19 @@ async function reveal(shareCode) {
   }
 }
 
-function setUpSharePage() {
+async function setUpSharePage() {
   const panel = byId("reveal-panel");
   const shareCode = panel.dataset.shareCode ?? "";
   stashFragment(shareCode);
   const button = /** @type {HTMLButtonElement} */ (byId("reveal-button"));
   const errorBox = byId("reveal-error");
-  if (!stashedLinkKey(shareCode)) {
+  button.disabled = true;
+  // Opened from an email sign-in link in a new tab: the tab holding the link may pass the key.
+  if (!stashedLinkKey(shareCode) && !(await requestKeyFromOtherTabs(shareCode))) {
     show(byId("key-missing"));
-    button.disabled = true;
     return;
   }
+  button.disabled = false;
   button.addEventListener("click", async () => {
     hide(errorBox);
     button.disabled = true;
@@ -81,13 +68,13 @@ function setUpSharePage() {
       byId("views-left").textContent = viewsLeft === null ? "Unlimited" : String(viewsLeft);
       if (burned) {
         show(byId("burn-notice"));
-        window.sessionStorage.removeItem(STORAGE_PREFIX + shareCode);
+        forgetLinkKey(shareCode);
       }
       hide(panel);
       show(byId("revealed"));
     } catch (error) {
       if (error instanceof ApiError && error.status === 410) {
-        window.sessionStorage.removeItem(STORAGE_PREFIX + shareCode);
+        forgetLinkKey(shareCode);
         window.location.reload();  // the server renders the Expired/Burned/Revoked page
         return;
       }
@@ -103,9 +90,38 @@ function setUpSharePage() {
   });
 }
 
+/** The visitor page of an external secret: ask for a sign-in link by email. */
+function setUpMagicLinkForm(shareCode) {
+  const form = document.getElementById("magic-link-form");
+  if (!form) return;
+  const emailInput = /** @type {HTMLInputElement} */ (byId("magic-email"));
+  const button = /** @type {HTMLButtonElement} */ (byId("magic-link-button"));
+  const statusBox = byId("magic-link-status");
+  const errorBox = byId("magic-link-error");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    hide(statusBox);
+    hide(errorBox);
+    button.disabled = true;
+    try {
+      const answer = await apiRequest("POST", `/api/v1/shares/${shareCode}/magic-link`,
+        { email: emailInput.value });
+      showMessage(statusBox, answer.message);
+    } catch (error) {
+      showMessage(errorBox, error instanceof ApiError ? error.message
+        : "The request failed; check your connection and try again.");
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+shareKeysWithOtherTabs();
 const signIn = document.getElementById("share-signin");
 if (signIn) {
-  stashFragment(signIn.dataset.shareCode ?? "");
+  const shareCode = signIn.dataset.shareCode ?? "";
+  stashFragment(shareCode);
+  setUpMagicLinkForm(shareCode);
 } else if (document.getElementById("reveal-panel")) {
   setUpSharePage();
 }

@@ -1,0 +1,33 @@
+"""/api/v1/magic-links/consume: an external recipient confirms a sign-in link (once)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from api.csrf import csrf_token, verify_csrf
+from api.deps import Client, ServicesDep, session_guest
+from api.schemas import ConsumedLinkOut, ConsumeLinkBody
+from api.sessions import rotate_session
+
+router = APIRouter(prefix="/api/v1/magic-links", tags=["magic links"],
+                   dependencies=[Depends(verify_csrf)])
+
+
+@router.post("/consume")
+def consume(
+    body: ConsumeLinkBody, request: Request, services: ServicesDep, client: Client
+) -> ConsumedLinkOut:
+    confirmed = services.magic_links.consume(body.token, client)
+    previous = session_guest(request)
+    secret_ids = {confirmed.secret_id}
+    if previous is not None and (previous.tenant_id, previous.email) == (
+        confirmed.tenant_id, confirmed.email
+    ):
+        secret_ids |= previous.secret_ids
+    # A fresh session that proves this email for these secrets, and nothing else.
+    request.session.clear()
+    request.session["guest"] = {"tenant_id": confirmed.tenant_id, "email": confirmed.email,
+                                "secret_ids": sorted(secret_ids)}
+    csrf_token(request)
+    rotate_session(request)
+    return ConsumedLinkOut(next=f"/s/{confirmed.share_code}")

@@ -1,0 +1,1 @@
+"""Outgoing mail: magic links for external recipients."""

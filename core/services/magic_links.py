@@ -1,0 +1,178 @@
+"""Magic links: how an external recipient proves an email address (SPEC §1, §2).
+
+Asking for a link gets the same answer, in the same time, whether or not the address is a
+recipient, so the form cannot be used to learn who the recipients are. A link is a 256-bit
+token carried in the URL fragment (never sent to a server until the recipient presses
+Continue), stored only as its SHA-256, valid for 15 minutes, usable once, and superseded by
+the next one asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import NoReturn
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, RandomSource
+from core.crypto.encoding import b64url_decode, b64url_encode
+from core.crypto.sharecode import normalize_share_code
+from core.db.models import MagicLink, Secret
+from core.errors import AccessDenied, InvalidInput, NotFound, RateLimited
+from core.mail.messages import magic_link_message
+from core.mail.protocol import Mailer
+from core.ratelimit.protocol import RateLimiter
+from core.services import audit
+from core.services.audit import Actor, AuditLog
+from core.services.identity import ClientInfo
+from core.services.lifecycle import ACTIVE, EXTERNAL, PENDING, effective_status
+from core.services.policy import normalize_email
+from core.settings import Settings
+
+MAGIC_LINK_TTL = timedelta(minutes=15)
+TOKEN_BYTES = 32
+log = logging.getLogger(__name__)
+
+REFUSALS = {
+    "link_reused": "This sign-in link was already used. Ask for a new one on the secret's page.",
+    "link_superseded": "A newer sign-in link was sent; use the latest email.",
+    "link_expired": "This sign-in link expired (they last 15 minutes). Ask for a new one.",
+}
+
+
+@dataclass(frozen=True)
+class ConfirmedLink:
+    tenant_id: str
+    email: str
+    secret_id: str
+    share_code: str
+
+
+def token_hash(token: bytes) -> bytes:
+    # A 256-bit random token needs no slow hash: the digest alone cannot be inverted.
+    return hashlib.sha256(token).digest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MagicLinkService:
+    settings: Settings
+    db: sessionmaker[Session]
+    mailer: Mailer
+    audit_log: AuditLog
+    rate_limiter: RateLimiter
+    clock: Clock
+    random: RandomSource
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    monotonic: Callable[[], float] = field(default=time.monotonic)
+
+    def request(self, share_code: str, email_text: str, client: ClientInfo) -> str:
+        """Email a sign-in link if ``email`` may open the secret; the caller learns nothing
+        either way. Returns the normalized address."""
+        email = normalize_email(email_text, field="email")
+        code = normalize_share_code(share_code)
+        self._check_rate(f"email:{email}", self.settings.magic_link_rate_per_email)
+        self._check_rate(f"ip:{client.ip}", self.settings.magic_link_rate_per_ip)
+        started = self.monotonic()
+        try:
+            self._send_if_recipient(code, email, client)
+        finally:
+            remaining = self.settings.magic_link_response_seconds - (self.monotonic() - started)
+            if remaining > 0:
+                self.sleep(remaining)
+        return email
+
+    def _check_rate(self, key: str, limit: int) -> None:
+        retry_after = self.rate_limiter.hit(f"magic-link:{key}", limit=limit, window_seconds=60)
+        if retry_after:
+            raise RateLimited("too many sign-in link requests; wait a minute",
+                              retry_after=retry_after)
+
+    def _send_if_recipient(self, code: str, email: str, client: ClientInfo) -> None:
+        with self.db() as session:
+            secret = session.scalar(select(Secret).where(Secret.share_code == code))
+        if secret is None or secret.status == PENDING:
+            raise NotFound("no secret has this share code")
+        eligible = (
+            secret.audience == EXTERNAL
+            and effective_status(secret, self.clock.now()) == ACTIVE
+            and email in {recipient.email for recipient in secret.recipients}
+        )
+        if not eligible:
+            # Talk to the mail server anyway: an outage then looks the same for everyone.
+            self.mailer.check_ready()
+            return
+        token = self.random.token_bytes(TOKEN_BYTES)
+        link = f"{self.settings.base_url}/verify#{b64url_encode(token)}"
+        self.mailer.send(magic_link_message(
+            mail_from=self.settings.mail_from, to=email, sender_name=secret.creator.name,
+            sender_email=secret.creator.email, label=secret.label, link=link,
+            product=self.settings.tenant_name,
+        ))
+        # Stored only once the mail went out: a failed send keeps the previous link valid.
+        now = self.clock.now()
+        with self.db.begin() as session:
+            session.execute(
+                update(MagicLink)
+                .where(MagicLink.secret_id == secret.id, MagicLink.email == email,
+                       MagicLink.used_at.is_(None), MagicLink.superseded_at.is_(None))
+                .values(superseded_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.add(MagicLink(
+                tenant_id=secret.tenant_id, secret_id=secret.id, email=email,
+                token_hash=token_hash(token), created_at=now, expires_at=now + MAGIC_LINK_TTL,
+            ))
+            self.audit_log.record(
+                session, audit.MAGIC_LINK_CREATED, tenant_id=secret.tenant_id,
+                actor=Actor(email), client=client, secret=secret,
+            )
+
+    def consume(self, token_text: str, client: ClientInfo) -> ConfirmedLink:
+        """Use a link once: the guest session it starts is scoped to that email and secret."""
+        self._check_rate(f"consume-ip:{client.ip}", self.settings.magic_link_rate_per_ip)
+        try:
+            token = b64url_decode(token_text, field="token")
+        except InvalidInput:
+            token = b""
+        digest = token_hash(token)
+        now = self.clock.now()
+        if len(token) == TOKEN_BYTES:
+            with self.db.begin() as session:
+                row = session.execute(
+                    update(MagicLink)
+                    .where(MagicLink.token_hash == digest, MagicLink.used_at.is_(None),
+                           MagicLink.superseded_at.is_(None), MagicLink.expires_at > now)
+                    .values(used_at=now)
+                    .returning(MagicLink.tenant_id, MagicLink.email, MagicLink.secret_id)
+                    .execution_options(synchronize_session=False)
+                ).one_or_none()
+                if row is not None:
+                    secret = session.get(Secret, row.secret_id)
+                    assert secret is not None  # the link cascades with its secret
+                    return ConfirmedLink(row.tenant_id, row.email, row.secret_id,
+                                         secret.share_code)
+        self._refuse(digest, client)
+
+    def _refuse(self, digest: bytes, client: ClientInfo) -> NoReturn:
+        with self.db() as session:
+            link = session.scalar(select(MagicLink).where(MagicLink.token_hash == digest))
+            secret = session.get(Secret, link.secret_id) if link is not None else None
+        if link is None or secret is None:
+            log.info("unknown sign-in link presented")
+            raise AccessDenied("This sign-in link is not valid. Ask for a new one on the "
+                               "secret's page.")
+        reason = ("link_reused" if link.used_at is not None
+                  else "link_superseded" if link.superseded_at is not None
+                  else "link_expired")
+        with self.db.begin() as session:
+            self.audit_log.record(
+                session, audit.ACCESS_DENIED, tenant_id=link.tenant_id, actor=Actor(link.email),
+                client=client, secret=secret, status=audit.FAILURE, status_detail=reason,
+            )
+        raise AccessDenied(REFUSALS[reason])
