@@ -2,22 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Scope
 
 from api.access_log import AccessLogMiddleware
-from api.errors import install_error_handlers
+from api.errors import (
+    UnhandledErrorMiddleware,
+    error_body,
+    install_error_handlers,
+    payload_too_large,
+)
 from api.oidc import create_oauth
 from api.routes import auth, health, magic_links, secrets, shares, users
 from api.security import SecurityHeadersMiddleware
 from api.sessions import ServerSideSessionMiddleware
+from core.asgi import BodySizeLimitMiddleware
 from core.logging import configure_logging
+from core.services import policy
 from core.services.container import Services, build_services
 from core.settings import Settings
 from web import pages
+
+# JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
+FORM_AND_JSON_LIMIT = 64 * 1024
+_UPLOAD_PATH = re.compile(r"^/api/v1/secrets/[^/]+/content$")
+
+
+def body_limit(scope: Scope) -> int:
+    if is_upload(scope):
+        return policy.max_upload_bytes("text")
+    return FORM_AND_JSON_LIMIT
+
+
+def is_upload(scope: Scope) -> bool:
+    return scope["method"] == "PUT" and bool(_UPLOAD_PATH.match(scope["path"]))
+
+
+def body_too_large(scope: Scope, limit: int) -> ASGIApp:
+    if is_upload(scope):
+        error = policy.upload_too_large("text")
+        return JSONResponse(error_body(error.code, error.message), 413)
+    return payload_too_large(limit)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -44,9 +75,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
 
-    # Outermost last: access log wraps headers, which wrap sessions.
+    # Added innermost first. Bodies are capped before a session is even loaded, and every
+    # answer, the last-resort 500 included, passes through the security headers.
     app.add_middleware(ServerSideSessionMiddleware, store=services.sessions,
                        ttl_seconds=settings.session_ttl_seconds, secure=settings.secure_cookies)
+    app.add_middleware(BodySizeLimitMiddleware, limit_for=body_limit, too_large=body_too_large)
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -68,10 +69,14 @@ def require_principal(
 
 
 def client_info(request: Request) -> ClientInfo:
-    return ClientInfo(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+    host = request.client.host if request.client else None
+    try:
+        # Behind a trusted proxy the host comes from X-Forwarded-For: only a real IP counts.
+        ip = str(ipaddress.ip_address(host)) if host else None
+    except ValueError:
+        ip = None
+    user_agent = request.headers.get("user-agent")
+    return ClientInfo(ip=ip, user_agent=user_agent[:512] if user_agent else None)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

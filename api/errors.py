@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import session_principal
 from core import errors
@@ -21,6 +22,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
     (errors.InvalidShareCode, 404),
     (errors.InvalidInput, 422),
     (errors.PayloadTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.AuthenticationRequired, 401),
     (errors.CsrfFailure, 403),
     (errors.AccessDenied, 403),
@@ -30,6 +32,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
     (errors.RateLimited, 429),
     (errors.ServiceUnavailable, 503),
     (errors.VaultRejected, 502),
+    (errors.IdentityProviderUnavailable, 503),
     (errors.CryptoError, 400),
 ]
 
@@ -62,6 +65,10 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
         headers["retry-after"] = str(exc.retry_after)
     if isinstance(exc, errors.ServiceUnavailable):
         log.warning("dependency unavailable: %s", exc.code)
+    if isinstance(exc, errors.VaultRejected):
+        # The vault's own words can describe our internals: keep them in the log.
+        log.error("the vault refused a request: %s", exc.vault_code)
+        exc = errors.VaultRejected("the key service refused this request; try again later")
     if is_api(request):
         extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
         if isinstance(exc, errors.SecretUnavailable):
@@ -96,16 +103,44 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     return _page(request, exc.status_code, titles.get(exc.status_code, "Error"), message)
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    # Only the type is logged: exception text could echo request content.
-    log.error("unhandled error %s on %s", type(exc).__name__, request.url.path)
-    if is_api(request):
-        return JSONResponse(error_body("internal_error", "something went wrong"), 500)
-    return _page(request, 500, "Something went wrong", "Please try again.")
+class UnhandledErrorMiddleware:
+    """The last-resort 500, answered inside the security-headers layer (Starlette's own
+    handler for ``Exception`` sits outside every middleware, so its answers would go out
+    without CSP or no-store)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            # The formatter withholds the exception's text: it could echo request content.
+            log.exception("unhandled %s on %s", type(exc).__name__, scope["path"])
+            if started:
+                raise
+            body = error_body("internal_error", "something went wrong; please try again")
+            await JSONResponse(body, 500)(scope, receive, send)
+
+
+def payload_too_large(limit: int) -> ASGIApp:
+    return JSONResponse(
+        error_body(errors.PayloadTooLarge.code, f"the request body is larger than {limit} bytes"),
+        413,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.CipherslipError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(HTTPException, handle_http_error)
-    app.add_exception_handler(Exception, handle_unexpected)

@@ -25,13 +25,16 @@ def create_oauth(settings: Settings) -> OAuth:
     return oauth
 
 
-def identity_from_claims(claims: dict[str, Any]) -> tuple[str, str, str, str]:
+def identity_from_claims(
+    claims: dict[str, Any], *, require_verified_email: bool = True
+) -> tuple[str, str, str, str]:
     """(issuer, subject, email, name) from validated ID-token claims."""
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise AccessDenied("your identity provider did not share an email address")
-    # Enterprise IdPs often omit email_verified; an explicit false is refused.
-    if claims.get("email_verified") is False:
+    # Some IdPs send the claim as a string.
+    stated = claims.get("email_verified")
+    if stated in (False, "false") or (require_verified_email and stated not in (True, "true")):
         raise AccessDenied("your identity provider says this email address is not verified")
     name = claims.get("name") or claims.get("preferred_username") or email
     return str(claims["iss"]), str(claims["sub"]), email.lower(), str(name)[:200]

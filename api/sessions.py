@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.sessions.protocol import SessionStore
 
 _ROTATE = "cipherslip.rotate_session"
+ANONYMOUS_TTL_SECONDS = 15 * 60
 _VALID_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -62,6 +63,9 @@ class ServerSideSessionMiddleware:
         loaded: dict[str, Any] | None = None
         if session_id is not None:
             loaded = await to_thread.run_sync(self.store.load, session_id)
+            if loaded is None:
+                # Never adopt an id the server did not issue (or has forgotten).
+                session_id = None
         initial = copy.deepcopy(loaded or {})
         scope["session"] = loaded or {}
 
@@ -87,8 +91,12 @@ class ServerSideSessionMiddleware:
             return self._cookie_header("", max_age=0) if session_id is not None else None
         if session_id is None or rotate:
             session_id = secrets.token_urlsafe(32)
-        await to_thread.run_sync(self.store.save, session_id, state, self.ttl_seconds)
-        return self._cookie_header(session_id, max_age=self.ttl_seconds)
+        # State of someone not signed in (a login in progress, a visitor's CSRF token) is
+        # only needed for minutes; keeping it for hours would let anyone fill the store.
+        signed_in = "user" in state or "guest" in state
+        ttl = self.ttl_seconds if signed_in else min(self.ttl_seconds, ANONYMOUS_TTL_SECONDS)
+        await to_thread.run_sync(self.store.save, session_id, state, ttl)
+        return self._cookie_header(session_id, max_age=ttl)
 
     def _cookie_header(self, value: str, *, max_age: int) -> str:
         parts = [f"{self.cookie}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly",

@@ -64,6 +64,8 @@ def dev_environment(
         f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration",
     )
     environment.setdefault("CIPHERSLIP_OIDC_PROVIDER_NAME", "the dev SSO")
+    # The development IdP signs anyone in and sends no email_verified claim.
+    environment.setdefault("CIPHERSLIP_OIDC_REQUIRE_VERIFIED_EMAIL", "false")
     environment.setdefault("CIPHERSLIP_SMTP_HOST", "127.0.0.1")
     environment.setdefault("CIPHERSLIP_SMTP_PORT", str(smtp_port))
     environment.setdefault("CIPHERSLIP_SMTP_SECURITY", "none")

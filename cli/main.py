@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
@@ -12,14 +13,22 @@ from core.logging import configure_logging
 from core.settings import Settings
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options of every Cipherslip server (the test stack uses them too)."""
+    return {
+        "log_config": None,
+        "access_log": False,  # our own access log leaves query strings out
+        # Client IPs feed rate limits and the audit log: only named proxies may set them.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+        "server_header": False,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
 def _serve(factory: str, host: str, port: int, settings: Settings, component: str) -> None:
     configure_logging(settings.log_level, settings.log_format, component=component)
-    # Client IPs feed rate limits and the audit log: only named proxies may set them.
-    behind_proxy = bool(settings.forwarded_allow_ips)
-    uvicorn.run(factory, factory=True, host=host, port=port, log_config=None,
-                access_log=False, proxy_headers=behind_proxy,
-                forwarded_allow_ips=settings.forwarded_allow_ips or None,
-                timeout_graceful_shutdown=10, server_header=False)
+    uvicorn.run(factory, factory=True, host=host, port=port, **server_options(settings))
 
 
 def cmd_api(args: argparse.Namespace) -> int:

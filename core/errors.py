@@ -26,6 +26,10 @@ class PayloadTooLarge(CipherslipError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(CipherslipError):
+    code = "unsupported_media_type"
+
+
 class AuthenticationRequired(CipherslipError):
     code = "authentication_required"
 
@@ -83,6 +87,10 @@ class VaultRejected(CipherslipError):
     ) -> None:
         super().__init__(message, field=field)
         self.vault_code = vault_code
+
+
+class IdentityProviderUnavailable(ServiceUnavailable):
+    code = "identity_provider_unavailable"
 
 
 class MailUnavailable(ServiceUnavailable):

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     oidc_client_id: str = "cipherslip-dev"
     oidc_client_secret: str = "cipherslip-dev-secret"  # noqa: S105 - dev IdP accepts any
     oidc_scopes: str = "openid email profile"
+    # Recipients are matched by email, so an email the IdP has not verified must not count.
+    # Turn off only for an IdP that verifies every address but omits the claim.
+    oidc_require_verified_email: bool = True
     # Display name of the sign-in button ("Sign in with Okta").
     oidc_provider_name: str = "SSO"
     session_ttl_seconds: int = Field(default=8 * 3600, ge=300)
@@ -106,6 +109,15 @@ class Settings(BaseSettings):
         if isinstance(parsed, tuple):
             return tuple(domain.lower().lstrip("@") for domain in parsed)
         return parsed
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _named_proxies_only(cls, value: str) -> str:
+        # With "*", the client's own leftmost X-Forwarded-For entry would be believed.
+        if "*" in value:
+            raise ValueError("name the proxies (IPs or CIDR ranges); '*' would let clients "
+                             "choose their own IP address")
+        return value
 
     @field_validator("base_url", "vault_url")
     @classmethod

@@ -12,13 +12,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from core.asgi import BodySizeLimitMiddleware
 from core.logging import configure_logging, quiet_vendor_loggers
 from core.settings import Settings
 from vault.auth import BearerTokenMiddleware, require_strong_token
 from vault.errors import install_error_handlers
 from vault.kms.factory import create_kms
 from vault.kms.protocol import KeyManagementService
-from vault.middleware import AccessLogMiddleware, BodySizeLimitMiddleware
+from vault.middleware import AccessLogMiddleware, body_too_large
 from vault.routes import data_key_router, health_router
 
 # The largest legitimate request (an unseal with a maximal KMS ciphertext) is under 9 KiB.
@@ -51,7 +52,8 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
     install_error_handlers(app)
     # add_middleware puts each new layer outside the previous ones: the access log sees
     # every answer, and authentication runs before any body is read.
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimitMiddleware, limit_for=lambda _scope: MAX_BODY_BYTES,
+                       too_large=body_too_large)
     app.add_middleware(BearerTokenMiddleware, token=token)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -11,7 +11,7 @@ import logging
 import time
 import traceback
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import PayloadTooLarge
@@ -79,54 +79,7 @@ def _log_unhandled(exc: Exception, method: str, path: str) -> None:
     )
 
 
-class _BodyTooLargeError(Exception):
-    pass
-
-
-class BodySizeLimitMiddleware:
-    """Refuse bodies above ``max_body_bytes``: vault requests are a few hundred bytes."""
-
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
-        self._app = app
-        self._max_body_bytes = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length")
-        too_large = declared is not None and (
-            not declared.isdigit() or int(declared) > self._max_body_bytes
-        )
-        if too_large:
-            await self._too_large()(scope, receive, send)
-            return
-        received = 0
-        response_started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self._max_body_bytes:
-                    raise _BodyTooLargeError
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self._app(scope, limited_receive, tracking_send)
-        except _BodyTooLargeError:
-            if not response_started:
-                await self._too_large()(scope, receive, send)
-
-    def _too_large(self) -> ASGIApp:
-        return error_response(
-            413,
-            PayloadTooLarge.code,
-            f"the request body is larger than {self._max_body_bytes} bytes",
-        )
+def body_too_large(_scope: Scope, limit: int) -> ASGIApp:
+    return error_response(
+        413, PayloadTooLarge.code, f"the request body is larger than {limit} bytes"
+    )

@@ -4,27 +4,47 @@ from __future__ import annotations
 
 import logging
 
+import httpx
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError
 from starlette.concurrency import run_in_threadpool
 
 from api.csrf import csrf_token, verify_csrf
-from api.deps import ServicesDep
+from api.deps import Client, ServicesDep
 from api.oidc import PROVIDER, identity_from_claims, safe_next
 from api.sessions import rotate_session
-from core.errors import AccessDenied
+from core.errors import AccessDenied, IdentityProviderUnavailable, RateLimited
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 log = logging.getLogger(__name__)
 
 
+# Each login starts server-side state: far more than a person needs, far fewer than a flood.
+LOGINS_PER_IP_PER_MINUTE = 30
+IDP_DOWN = "the sign-in service cannot be reached; try again later"
+
+
 @router.get("/login")
-async def login(request: Request, next: str | None = None) -> Response:
+async def login(
+    request: Request, services: ServicesDep, client_info: Client,
+    next: str | None = None,
+) -> Response:
+    decision = services.rate_limiter.hit(
+        f"login:ip:{client_info.ip}", limit=LOGINS_PER_IP_PER_MINUTE, window_seconds=60
+    )
+    if not decision.allowed:
+        raise RateLimited("too many sign-in attempts; wait a minute",
+                          retry_after=decision.retry_after)
     request.session["login_next"] = safe_next(next)
     client = request.app.state.oauth.create_client(PROVIDER)
     redirect_uri = f"{request.app.state.settings.base_url}/auth/callback"
-    response: Response = await client.authorize_redirect(request, redirect_uri)
+    try:
+        response: Response = await client.authorize_redirect(request, redirect_uri)
+    except httpx.HTTPError as exc:
+        raise IdentityProviderUnavailable(IDP_DOWN) from exc
     return response
 
 
@@ -36,8 +56,16 @@ async def callback(request: Request, services: ServicesDep) -> Response:
     except OAuthError as exc:
         log.info("sign-in failed: %s", exc.error)
         raise AccessDenied(f"sign-in failed ({exc.error}); try again") from None
+    except (JoseError, AuthlibBaseError) as exc:
+        log.info("sign-in failed: invalid ID token (%s)", type(exc).__name__)
+        raise AccessDenied("sign-in failed (the identity token did not validate)") from None
+    except httpx.HTTPError as exc:
+        raise IdentityProviderUnavailable(IDP_DOWN) from exc
     claims = token.get("userinfo") or {}
-    issuer, subject, email, name = identity_from_claims(dict(claims))
+    issuer, subject, email, name = identity_from_claims(
+        dict(claims),
+        require_verified_email=request.app.state.settings.oidc_require_verified_email,
+    )
     principal = await run_in_threadpool(
         services.users.sign_in, issuer=issuer, subject=subject, email=email, name=name
     )

@@ -17,7 +17,7 @@ from api.schemas import (
     SecretOut,
 )
 from core.crypto.encoding import b64url_decode, b64url_encode
-from core.errors import CipherslipError
+from core.errors import CipherslipError, UnsupportedMediaType
 from core.services import policy
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
@@ -63,6 +63,8 @@ async def read_body(request: Request, limit: int, too_large: CipherslipError) ->
 async def upload_content(
     secret_id: str, request: Request, user: CurrentUser, services: ServicesDep
 ) -> Response:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/octet-stream":
+        raise UnsupportedMediaType("upload the encrypted content as application/octet-stream")
     stream = await read_body(request, policy.max_upload_bytes("text"),
                              policy.upload_too_large("text"))
     await run_in_threadpool(services.sharing.upload_content, user, secret_id, stream)

@@ -34,7 +34,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "issuer", "subject"),
-        Index("ix_users_tenant_email", "tenant_id", "email"),
+        Index("ix_users_tenant_email", "tenant_id", "email", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -6,6 +6,7 @@ import math
 import threading
 
 from core.clock import Clock
+from core.ratelimit.protocol import RateDecision
 
 
 class MemoryRateLimiter:
@@ -14,7 +15,7 @@ class MemoryRateLimiter:
         self._windows: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str, *, limit: int, window_seconds: int) -> int:
+    def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         now = self._clock.now().timestamp()
         window_start = now - now % window_seconds
         with self._lock:
@@ -26,8 +27,9 @@ class MemoryRateLimiter:
             if len(self._windows) > 100_000:
                 self._forget_before(window_start)
         if count <= limit:
-            return 0
-        return max(1, math.ceil(started + window_seconds - now))
+            return RateDecision(retry_after=0, first_refusal=False)
+        return RateDecision(retry_after=max(1, math.ceil(started + window_seconds - now)),
+                            first_refusal=count == limit + 1)
 
     def _forget_before(self, window_start: float) -> None:
         stale = [key for key, (started, _) in self._windows.items() if started < window_start]

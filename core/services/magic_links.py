@@ -88,10 +88,10 @@ class MagicLinkService:
         return email
 
     def _check_rate(self, key: str, limit: int) -> None:
-        retry_after = self.rate_limiter.hit(f"magic-link:{key}", limit=limit, window_seconds=60)
-        if retry_after:
+        decision = self.rate_limiter.hit(f"magic-link:{key}", limit=limit, window_seconds=60)
+        if not decision.allowed:
             raise RateLimited("too many sign-in link requests; wait a minute",
-                              retry_after=retry_after)
+                              retry_after=decision.retry_after)
 
     def _send_if_recipient(self, code: str, email: str, client: ClientInfo) -> None:
         with self.db() as session:

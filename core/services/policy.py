@@ -79,13 +79,13 @@ def normalize_label(label: str | None) -> str | None:
 
 
 def check_expiry(seconds: int) -> timedelta:
-    expiry = timedelta(seconds=seconds)
-    if not EXPIRY_MIN <= expiry <= EXPIRY_MAX:
+    # Compare before building a timedelta: a huge number would overflow it.
+    if not EXPIRY_MIN.total_seconds() <= seconds <= EXPIRY_MAX.total_seconds():
         raise InvalidInput(
             "expires_in_seconds must be between 3600 (1 hour) and 2592000 (30 days)",
             field="expires_in_seconds",
         )
-    return expiry
+    return timedelta(seconds=seconds)
 
 
 def check_view_limit(view_limit: int | None) -> int | None:

@@ -7,6 +7,7 @@ exact under concurrency and a vault or storage failure consumes nothing.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock
+from core.crypto.hpke import parse_public_key
 from core.crypto.sharecode import normalize_share_code
 from core.db.models import Secret
 from core.errors import (
@@ -41,6 +43,9 @@ from core.services.lifecycle import (
 )
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
+
+# Looking at a share page is cheaper and more frequent than revealing it.
+PREVIEWS_PER_REVEAL = 5
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class RevealService:
             raise AccessDenied("confirm a sign-in link for this secret first")
 
     def preview(self, viewer: Viewer, share_code: str, client: ClientInfo) -> SharePreview:
+        self._throttle(viewer, client, "preview", share_code)
         secret = self._load(viewer, share_code)
         self._authorize(viewer, client, secret)
         return SharePreview(
@@ -144,21 +150,26 @@ class RevealService:
             secret_type=secret.secret_type,
         )
 
-    def _check_rate(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
-        window = 60
+    def _throttle(self, viewer: Viewer, client: ClientInfo, kind: str, share_code: str) -> None:
+        """Count an access attempt before the code is even looked up, so guessing codes is
+        throttled too; previews get their own, larger allowance."""
+        factor = PREVIEWS_PER_REVEAL if kind == "preview" else 1
         who = f"guest:{viewer.email}" if isinstance(viewer, Guest) else f"user:{viewer.user_id}"
-        retry_user = self.rate_limiter.hit(
-            f"reveal:{who}", limit=self.settings.reveal_rate_per_user,
-            window_seconds=window,
+        per_user = self.rate_limiter.hit(
+            f"{kind}:{who}", limit=self.settings.reveal_rate_per_user * factor, window_seconds=60
         )
-        retry_ip = self.rate_limiter.hit(
-            f"reveal:ip:{client.ip}", limit=self.settings.reveal_rate_per_ip,
-            window_seconds=window,
+        per_ip = self.rate_limiter.hit(
+            f"{kind}:ip:{client.ip}", limit=self.settings.reveal_rate_per_ip * factor,
+            window_seconds=60,
         )
-        if retry_user or retry_ip:
-            self._deny(viewer, client, secret, "rate_limited")
-            raise RateLimited("too many reveal attempts; wait a minute",
-                              retry_after=max(retry_user, retry_ip))
+        if per_user.allowed and per_ip.allowed:
+            return
+        if per_user.first_refusal or per_ip.first_refusal:
+            # Audited once per window: a flood must not become a flood of audit rows.
+            with contextlib.suppress(NotFound):  # an unknown code has nothing to attach to
+                self._deny(viewer, client, self._load(viewer, share_code), "rate_limited")
+        raise RateLimited(f"too many {kind} attempts; wait a minute",
+                          retry_after=max(per_user.retry_after, per_ip.retry_after))
 
     def _refuse_unavailable(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
         status = effective_status(secret, self.clock.now())
@@ -171,8 +182,9 @@ class RevealService:
     def reveal(
         self, viewer: Viewer, share_code: str, public_key: bytes, client: ClientInfo
     ) -> RevealedSecret:
+        parse_public_key(public_key)  # a bad key is the caller's 422, not the vault's refusal
+        self._throttle(viewer, client, "reveal", share_code)
         secret = self._load(viewer, share_code)
-        self._check_rate(viewer, client, secret)
         self._authorize(viewer, client, secret)
         self._refuse_unavailable(viewer, client, secret)
         if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,10 +35,6 @@ class CreatedSecret:
     max_upload_bytes: int
 
 
-def blob_key_for(secret: Secret) -> str:
-    return f"{secret.tenant_id}/{secret.id}.csl1"
-
-
 @dataclass(frozen=True, kw_only=True)
 class SharingService:
     settings: Settings
@@ -52,12 +48,7 @@ class SharingService:
     random: RandomSource
 
     def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
-        retry_after = self.rate_limiter.hit(
-            f"create:user:{principal.user_id}", limit=self.settings.create_rate_per_user,
-            window_seconds=60,
-        )
-        if retry_after:
-            raise RateLimited("too many secrets created; wait a minute", retry_after=retry_after)
+        # Validate first: a refused request must not count against the creator.
         secret_type, recipients, label = policy.check_new_secret(request)
         outsiders: list[str] = []
         if request.audience == INTERNAL:
@@ -67,6 +58,13 @@ class SharingService:
             raise InvalidInput(
                 "not members of your organization: " + ", ".join(outsiders), field="recipients"
             )
+        decision = self.rate_limiter.hit(
+            f"create:user:{principal.user_id}", limit=self.settings.create_rate_per_user,
+            window_seconds=60,
+        )
+        if not decision.allowed:
+            raise RateLimited("too many secrets created; wait a minute",
+                              retry_after=decision.retry_after)
         secret_id = str(uuid.UUID(bytes=self.random.token_bytes(16), version=4))
         # Ask the vault first: if it is down, nothing has been stored.
         new_key = self.vault.create_data_key(
@@ -116,11 +114,26 @@ class SharingService:
         with self.db() as session:
             secret = self._own_pending(session, principal, secret_id)
         policy.check_upload(secret.secret_type, stream[:32], len(stream))
-        blob_key = blob_key_for(secret)
+        # Each upload gets its own key, and is attached only while the secret is still
+        # pending: an upload racing `complete` can never replace content that went live.
+        blob_key = f"{secret.tenant_id}/{secret.id}/{self.random.token_bytes(8).hex()}.csl1"
         written = self.blob_store.put(blob_key, [stream])
         with self.db.begin() as session:
-            secret = self._own_pending(session, principal, secret_id)
-            secret.blob_key, secret.content_size = blob_key, written
+            previous = session.scalar(
+                select(Secret.blob_key).where(Secret.id == secret.id).with_for_update()
+            )
+            attached = session.execute(
+                update(Secret)
+                .where(Secret.id == secret.id, Secret.tenant_id == principal.tenant_id,
+                       Secret.creator_id == principal.user_id, Secret.status == PENDING)
+                .values(blob_key=blob_key, content_size=written)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+        if not attached:
+            self.blob_store.delete(blob_key)
+            raise Conflict("this secret is no longer pending; its content cannot change")
+        if previous is not None:
+            self.blob_store.delete(previous)  # the upload this one replaced
         return written
 
     def complete(

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, RandomSource
 from core.db.models import User
+from core.errors import AccessDenied
 from core.services.identity import Principal
 from core.services.tenants import TenantDirectory
 
@@ -36,33 +38,50 @@ class UserDirectory:
         """Record an SSO sign-in (creating the user on first sight) and return who it is."""
         email = email.strip().lower()
         tenant = self.tenants.for_sign_in(issuer, email)
+        try:
+            return self._record_sign_in(tenant.id, issuer, subject, email, name)
+        except IntegrityError:
+            # Two first sign-ins raced (two tabs); the other one created the row.
+            return self._record_sign_in(tenant.id, issuer, subject, email, name)
+
+    def _record_sign_in(
+        self, tenant_id: str, issuer: str, subject: str, email: str, name: str
+    ) -> Principal:
         now = self.clock.now()
         with self.db.begin() as session:
             user = session.scalar(
                 select(User).where(
-                    User.tenant_id == tenant.id, User.issuer == issuer, User.subject == subject
+                    User.tenant_id == tenant_id, User.issuer == issuer, User.subject == subject
                 )
             )
+            holder = session.scalar(
+                select(User).where(User.tenant_id == tenant_id, User.email == email)
+            )
+            # Secrets are addressed by email: one account may hold an address, never two.
+            if holder is not None and holder is not user:
+                raise AccessDenied(
+                    "this email address already belongs to another account; "
+                    "ask your administrator"
+                )
             if user is None:
                 user = User(
                     id=str(uuid.UUID(bytes=self.random.token_bytes(16), version=4)),
-                    tenant_id=tenant.id, issuer=issuer, subject=subject, email=email,
+                    tenant_id=tenant_id, issuer=issuer, subject=subject, email=email,
                     name=name or email, created_at=now, last_login_at=now,
                 )
                 session.add(user)
             else:
                 user.email, user.name, user.last_login_at = email, name or email, now
-            return Principal(tenant.id, user.id, user.email, user.name)
+            return Principal(tenant_id, user.id, user.email, user.name)
 
     def search(self, tenant_id: str, query: str, limit: int = 10) -> list[DirectoryEntry]:
         pattern = f"%{escape_like(query.strip().lower())}%"
         with self.db() as session:
             rows = session.execute(
-                select(User.email, func.max(User.name))
+                select(User.email, User.name)
                 .where(User.tenant_id == tenant_id)
                 .where(or_(User.email.like(pattern, escape="\\"),
                            func.lower(User.name).like(pattern, escape="\\")))
-                .group_by(User.email)
                 .order_by(User.email)
                 .limit(limit)
             ).all()

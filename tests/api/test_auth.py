@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Mapping
 
-from tests.support.idp import csrf_token_from, set_claims
+import httpx
+import pytest
+
+from api.oidc import create_oauth
+from tests.support.idp import csrf_token_from, register_verified, set_claims
 from tests.support.stack import Stack
 
 
@@ -25,6 +29,7 @@ def test_session_cookie_is_httponly_samesite_and_rotated_at_sign_in(stack: Stack
     assert pre_login_id  # Authlib keeps state and PKCE verifier server-side
     assert "HttpOnly" in login.headers["set-cookie"]
     assert "SameSite=Lax" in login.headers["set-cookie"]
+    register_verified(login.headers["location"], "alice@example.com")
     consent = httpx.post(login.headers["location"], data={"sub": "alice@example.com"})
     callback = visitor.http.get(consent.headers["location"])
     assert callback.status_code == 303
@@ -45,20 +50,47 @@ def test_sessions_are_not_in_the_store_under_their_cookie_value(stack: Stack) ->
 def test_next_parameter_cannot_redirect_off_site(stack: Stack) -> None:
     visitor = stack.anonymous()
     login = visitor.http.get("/auth/login?next=//evil.example/steal")
+    register_verified(login.headers["location"], "alice@example.com")
     consent = httpx.post(login.headers["location"], data={"sub": "alice@example.com"})
     callback = visitor.http.get(consent.headers["location"])
     assert callback.headers["location"] == "/"
 
 
-def test_explicitly_unverified_email_is_refused(stack: Stack, idp: str) -> None:
-    set_claims(idp, "unverified-user", {"email": "eve@example.com", "email_verified": False})
+def sign_in_with_claims(
+    stack: Stack, idp: str, subject: str, claims: Mapping[str, object]
+) -> int:
+    set_claims(idp, subject, dict(claims))
     visitor = stack.anonymous()
     login = visitor.http.get("/auth/login?next=/")
-    consent = httpx.post(login.headers["location"], data={"sub": "unverified-user"})
+    consent = httpx.post(login.headers["location"], data={"sub": subject})
     callback = visitor.http.get(consent.headers["location"])
-    assert callback.status_code == 403
-    assert "not verified" in callback.text
-    assert visitor.http.get("/api/v1/me").status_code == 401
+    if callback.status_code == 403:
+        assert "not verified" in callback.text or "another account" in callback.text
+        assert visitor.http.get("/api/v1/me").status_code == 401
+    return callback.status_code
+
+
+@pytest.mark.parametrize("verified", [False, "false", None], ids=["false", "'false'", "absent"])
+def test_unverified_email_is_refused(stack: Stack, idp: str, verified: object) -> None:
+    claims: dict[str, object] = {"email": "eve@example.com"}
+    if verified is not None:
+        claims["email_verified"] = verified
+    assert sign_in_with_claims(stack, idp, f"eve-{verified}", claims) == 403
+
+
+def test_verified_as_a_string_is_accepted(stack: Stack, idp: str) -> None:
+    claims = {"email": "cognito@example.com", "email_verified": "true"}
+    assert sign_in_with_claims(stack, idp, "cognito-user", claims) == 303
+
+
+def test_an_email_belongs_to_one_account(stack: Stack, idp: str) -> None:
+    """A second identity claiming a colleague's address must not inherit their secrets."""
+    stack.user("bob@example.com")
+    claims = {"email": "bob@example.com", "email_verified": True}
+    assert sign_in_with_claims(stack, idp, "mallory", claims) == 403
+    # Bob himself still signs in.
+    assert stack.user("bob@example.com").api("GET", "/api/v1/me").json()["email"] == (
+        "bob@example.com")
 
 
 def test_forged_callback_state_is_refused(stack: Stack) -> None:
@@ -101,3 +133,35 @@ def test_user_search_suggests_known_colleagues(stack: Stack) -> None:
     found = alice.api("GET", "/api/v1/users?q=BUILD").json()
     assert [user["email"] for user in found] == ["bob.builder@example.com"]
     assert alice.api("GET", "/api/v1/users?q=%25").json() == []  # LIKE wildcards are data
+
+
+@pytest.fixture
+def stack_options(request: pytest.FixtureRequest) -> dict[str, object]:
+    if request.node.name.startswith("test_unverified_email_is_accepted_when_trusted"):
+        return {"oidc_require_verified_email": False}
+    return {}
+
+
+def test_unverified_email_is_accepted_when_trusted(stack: Stack, idp: str) -> None:
+    # For IdPs that verify every address but omit the claim (and the development IdP).
+    assert sign_in_with_claims(stack, idp, "plain", {"email": "plain@example.com"}) == 303
+
+
+def test_session_ids_the_server_did_not_issue_are_not_adopted(stack: Stack) -> None:
+    planted = "A" * 43
+    response = httpx.get(f"{stack.base_url}/auth/login?next=/",
+                         cookies={"cipherslip_session": planted})
+    assert planted not in response.headers["set-cookie"]
+
+
+def test_login_is_rate_limited_per_ip(stack: Stack) -> None:
+    statuses = [httpx.get(f"{stack.base_url}/auth/login").status_code for _ in range(31)]
+    assert statuses[:30] == [302] * 30 and statuses[30] == 429
+
+
+def test_unreachable_identity_provider_is_a_clear_503(stack: Stack) -> None:
+    unreachable = stack.settings.model_copy(update={"oidc_discovery_url": "http://127.0.0.1:1/x"})
+    stack.api.app.state.oauth = create_oauth(unreachable)
+    response = httpx.get(f"{stack.base_url}/auth/login")
+    assert response.status_code == 503
+    assert "cannot be reached" in response.text

@@ -115,7 +115,7 @@ def test_malformed_or_oversized_uploads_are_refused(
     response = _upload(alice, created, stream)
     assert response.status_code == status, response.text
     assert words in response.json()["error"]["message"]
-    assert not stack.services.blob_store.exists(f"default/{created['id']}.csl1")
+    assert stack.stored_blobs(created["id"]) == []
 
 
 def test_largest_text_is_accepted(stack: Stack) -> None:
@@ -136,6 +136,30 @@ def test_complete_needs_content_and_happens_once(stack: Stack) -> None:
     again = alice.api("POST", created["complete_url"], json=sealed_meta)
     assert again.status_code == 409
     assert _upload(alice, created, _stream(5)).status_code == 409
+
+
+def test_uploading_again_replaces_and_nothing_changes_once_live(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    created = _pending(alice)
+    first, second = _stream(5), _stream(6)
+    assert _upload(alice, created, first).status_code == 204
+    assert _upload(alice, created, second).status_code == 204
+    [kept] = stack.stored_blobs(created["id"])
+    assert kept.read_bytes() == second
+    complete = alice.api("POST", created["complete_url"],
+                         json={"sealed_meta": b64url_encode(os.urandom(64))})
+    assert complete.status_code == 200
+    late = _upload(alice, created, _stream(7))
+    assert late.status_code == 409
+    assert [path.read_bytes() for path in stack.stored_blobs(created["id"])] == [second]
+
+
+def test_upload_must_be_octet_stream(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    created = _pending(alice)
+    response = alice.api("PUT", created["upload_url"], data={"csrf_token": alice.csrf})
+    assert response.status_code == 415
+    assert "application/octet-stream" in response.json()["error"]["message"]
 
 
 def test_sealed_meta_size_is_checked(stack: Stack) -> None:

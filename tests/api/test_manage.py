@@ -57,7 +57,7 @@ def test_revoke_destroys_content_once(stack: Stack) -> None:
     revoked = alice.api("POST", f"/api/v1/secrets/{link.secret_id}/revoke")
     assert revoked.status_code == 200
     assert revoked.json()["status"] == "revoked"
-    assert not stack.services.blob_store.exists(f"default/{link.secret_id}.csl1")
+    assert stack.stored_blobs(link.secret_id) == []
     again = alice.api("POST", f"/api/v1/secrets/{link.secret_id}/revoke")
     assert again.status_code == 409
     assert "already revoked" in again.json()["error"]["message"]
@@ -72,4 +72,4 @@ def test_revoking_an_expired_secret_says_so(stack: Stack) -> None:
     response = alice.api("POST", f"/api/v1/secrets/{link.secret_id}/revoke")
     assert response.status_code == 409
     assert "expired" in response.json()["error"]["message"]
-    assert not stack.services.blob_store.exists(f"default/{link.secret_id}.csl1")
+    assert stack.stored_blobs(link.secret_id) == []

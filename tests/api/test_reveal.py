@@ -41,7 +41,7 @@ def assert_content_destroyed(stack: Stack, secret_id: str) -> None:
     assert secret.wrapped_key is None
     assert secret.sealed_meta is None
     assert secret.blob_key is None
-    assert not stack.services.blob_store.exists(f"default/{secret_id}.csl1")
+    assert stack.stored_blobs(secret_id) == []
     # Metadata stays for the audit trail.
     assert secret.creator_id and secret.recipients and secret.share_code
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import BrowserStack
+from tests.e2e.test_share_text import sign_in_at_idp
 from tests.support.smtp import links_in
 
 pytestmark = pytest.mark.browser
@@ -21,8 +22,7 @@ GUEST = "ops@partner.test"
 def share_externally(creator: BrowserContext, base_url: str) -> str:
     page = creator.new_page()
     page.goto(base_url + "/new")
-    page.locator("input[name=sub]").fill("alice@example.com")
-    page.get_by_role("button", name="Authorize").click()
+    sign_in_at_idp(page, "alice@example.com")
     page.get_by_label("External recipients").check()
     expect(page.locator("#recipients-hint")).to_contain_text("Up to 64 email addresses")
     page.locator("#recipient-input").fill(GUEST)

@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from core.crypto.encoding import b64url_decode
 from tests.e2e.conftest import BrowserStack
+from tests.support.idp import register_verified
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +25,7 @@ LABEL = "Prod database for the migration"
 
 
 def sign_in_at_idp(page: Page, email: str) -> None:
+    register_verified(page.url, email)
     page.locator("input[name=sub]").fill(email)
     page.get_by_role("button", name="Authorize").click()
 
@@ -91,6 +93,10 @@ def test_share_reveal_deny_burn_and_leave_no_trace(browser_stack: BrowserStack) 
 
     denied = open_as(outsider, share_url, "carol@example.com")
     expect(denied.locator("#share-status")).to_have_text("Access denied")
+    # Opened again with the key while signed in: the denied page drops it from the URL too.
+    denied.goto(share_url)
+    expect(denied.locator("#share-status")).to_have_text("Access denied")
+    expect(denied).to_have_url(share_url.split("#")[0])
 
     page.reload()
     expect(page.locator("#share-status")).to_have_text("Burned")

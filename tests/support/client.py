@@ -108,6 +108,7 @@ class BrowserLikeClient:
         path, _, token = magic_link.partition("#")
         page = self.http.get(path)
         assert page.status_code == 200 and "Continue" in page.text
+        self._csrf = csrf_token_from(page.text)  # the token of the page just loaded
         response = self.api("POST", "/api/v1/magic-links/consume", json={"token": token})
         self._csrf = None  # confirming starts a fresh session
         return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import urljoin
 
@@ -20,9 +20,16 @@ def oidc_provider() -> Iterator[str]:
         yield f"http://localhost:{server.server_port}/.well-known/openid-configuration"
 
 
-def set_claims(discovery_url: str, subject: str, claims: dict[str, object]) -> None:
+def set_claims(discovery_url: str, subject: str, claims: Mapping[str, object]) -> None:
     base = discovery_url.removesuffix("/.well-known/openid-configuration")
     httpx.put(f"{base}/users/{subject}", json=claims).raise_for_status()
+
+
+def register_verified(authorize_url: str, email: str) -> None:
+    """Give ``email`` a verified-email claim at the provider (subject = the email)."""
+    provider = authorize_url.split("/oauth2/authorize", maxsplit=1)[0]
+    httpx.put(f"{provider}/users/{email}",
+              json={"email": email, "email_verified": True}).raise_for_status()
 
 
 def sign_in(client: httpx.Client, email: str, next_path: str = "/") -> None:
@@ -30,6 +37,7 @@ def sign_in(client: httpx.Client, email: str, next_path: str = "/") -> None:
     response = client.get(f"/auth/login?next={next_path}")
     assert response.status_code == 302, response.text
     authorize_url = response.headers["location"]
+    register_verified(authorize_url, email)
     # The provider's form posts back to its own URL; "sub" is who we claim to be.
     consent = httpx.post(authorize_url, data={"sub": email}, follow_redirects=False)
     assert consent.status_code == 302, consent.text

@@ -21,9 +21,10 @@ def free_port() -> int:
 class UvicornThread:
     """Serve an ASGI app on 127.0.0.1; ``stop()`` and ``start()`` simulate an outage."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, **options: Any) -> None:
         self.app = app
         self.port = port or free_port()
+        self.options = options
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -33,8 +34,8 @@ class UvicornThread:
 
     def start(self) -> None:
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on",
-            timeout_graceful_shutdown=1,
+            self.app, host="127.0.0.1", port=self.port, lifespan="on",
+            **{"log_config": None, **self.options, "timeout_graceful_shutdown": 1},
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.app import create_app
+from cli.main import server_options
 from core.services.container import Services, build_services
 from core.settings import Settings
 from tests.support.client import BrowserLikeClient
@@ -91,6 +92,11 @@ class Stack:
     def base_url(self) -> str:
         return self.api.url
 
+    def stored_blobs(self, secret_id: str) -> list[Path]:
+        """Ciphertext files of a secret in the (local) blob store."""
+        directory = self.settings.effective_blob_dir / self.settings.tenant_id / secret_id
+        return sorted(path for path in directory.glob("*") if path.is_file())
+
     def user(self, email: str) -> BrowserLikeClient:
         client = BrowserLikeClient(self.base_url, email).sign_in()
         self.clients.append(client)
@@ -121,7 +127,7 @@ def running_stack(
         settings = Settings(**{**options, **overrides})
         clock = MovableClock()
         services = build_services(settings, clock=clock)
-        api = UvicornThread(create_app(settings, services), port)
+        api = UvicornThread(create_app(settings, services), port, **server_options(settings))
         api.start()
         stack = Stack(settings, services, api, vault, clock, smtp)
         try:

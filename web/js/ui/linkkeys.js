@@ -5,7 +5,7 @@
  * BroadcastChannel, in memory, on request. Nothing is ever written to persistent storage.
  */
 
-import { decodeLinkKey } from "../lib/index.js";
+import { decodeLinkKey } from "../lib/linkkey.js";
 
 const STORAGE_PREFIX = "cipherslip:link-key:";
 const CHANNEL = "cipherslip-link-keys";
