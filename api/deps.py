@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from core.errors import AuthenticationRequired
 from core.services.container import Services
-from core.services.identity import ClientInfo, Guest, Principal, Viewer
+from core.services.identity import BASIC, ClientInfo, Guest, Principal, Viewer
 from core.settings import Settings
 
 
@@ -35,7 +35,7 @@ def session_principal(request: Request) -> Principal | None:
         return None
     return Principal(
         tenant_id=user["tenant_id"], user_id=user["user_id"], email=user["email"],
-        name=user["name"],
+        name=user["name"], role=user.get("role", BASIC),
     )
 
 

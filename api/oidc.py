@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.integrations.starlette_client import OAuth
@@ -25,19 +26,41 @@ def create_oauth(settings: Settings) -> OAuth:
     return oauth
 
 
+@dataclass(frozen=True)
+class OidcIdentity:
+    issuer: str
+    subject: str
+    email: str
+    name: str
+    in_admin_group: bool
+
+
+def in_group(claims: dict[str, Any], claim: str, group: str) -> bool:
+    """IdPs send groups as a list or a single string; an empty group setting means none."""
+    if not group:
+        return False
+    value = claims.get(claim)
+    return value == group if isinstance(value, str) else isinstance(value, list) and group in value
+
+
 def identity_from_claims(
-    claims: dict[str, Any], *, require_verified_email: bool = True
-) -> tuple[str, str, str, str]:
-    """(issuer, subject, email, name) from validated ID-token claims."""
+    claims: dict[str, Any], settings: Settings
+) -> OidcIdentity:
+    """Who signed in, from validated ID-token claims."""
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise AccessDenied("your identity provider did not share an email address")
     # Some IdPs send the claim as a string.
     stated = claims.get("email_verified")
-    if stated in (False, "false") or (require_verified_email and stated not in (True, "true")):
+    required = settings.oidc_require_verified_email
+    if stated in (False, "false") or (required and stated not in (True, "true")):
         raise AccessDenied("your identity provider says this email address is not verified")
     name = claims.get("name") or claims.get("preferred_username") or email
-    return str(claims["iss"]), str(claims["sub"]), email.lower(), str(name)[:200]
+    return OidcIdentity(
+        issuer=str(claims["iss"]), subject=str(claims["sub"]), email=email.lower(),
+        name=str(name)[:200],
+        in_admin_group=in_group(claims, settings.oidc_admin_claim, settings.oidc_admin_group),
+    )
 
 
 def safe_next(target: str | None) -> str:

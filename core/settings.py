@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -22,6 +22,20 @@ def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+class TenantConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=100)
+    domains: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+
+    @field_validator("domains")
+    @classmethod
+    def _lower_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(domain.lower().lstrip("@") for domain in value)
 
 
 class Settings(BaseSettings):
@@ -79,11 +93,20 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None
     mail_from: str = "Cipherslip <cipherslip@localhost>"
 
-    # --- tenant -------------------------------------------------------------------------
+    # --- tenants and roles --------------------------------------------------------------
+    # The default tenant: every sign-in no other tenant claims lands here.
     tenant_id: str = "default"
     tenant_name: str = "Cipherslip"
     # Emails on these domains count as org users even before their first sign-in.
     internal_domains: CommaList = ("example.com",)
+    # More tenants, as JSON: [{"id": "acme", "name": "Acme", "domains": ["acme.com"],
+    # "issuers": ["https://acme.okta.com"]}]. A sign-in goes to the tenant naming its issuer,
+    # else the one owning its email domain, else the default tenant.
+    tenants: tuple[TenantConfig, ...] = ()
+    # Super admins: these emails, and members of an IdP group (claim name and group).
+    super_admin_emails: CommaList = ()
+    oidc_admin_claim: str = "groups"
+    oidc_admin_group: str = ""
 
     # --- abuse limits (per minute) --------------------------------------------------------
     reveal_rate_per_user: int = Field(default=20, ge=1)
@@ -102,13 +125,22 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("internal_domains", mode="before")
+    @field_validator("internal_domains", "super_admin_emails", mode="before")
     @classmethod
-    def _parse_domains(cls, value: object) -> object:
+    def _parse_lowercase_list(cls, value: object) -> object:
         parsed = _split_commas(value)
         if isinstance(parsed, tuple):
-            return tuple(domain.lower().lstrip("@") for domain in parsed)
+            return tuple(item.lower().lstrip("@") for item in parsed)
         return parsed
+
+    @model_validator(mode="after")
+    def _distinct_tenants(self) -> Settings:
+        ids = [self.tenant_id, *(tenant.id for tenant in self.tenants)]
+        if len(set(ids)) != len(ids):
+            raise ValueError(
+                "tenant ids must be distinct (CIPHERSLIP_TENANT_ID and CIPHERSLIP_TENANTS)"
+            )
+        return self
 
     @field_validator("forwarded_allow_ips")
     @classmethod

@@ -62,18 +62,16 @@ async def callback(request: Request, services: ServicesDep) -> Response:
     except httpx.HTTPError as exc:
         raise IdentityProviderUnavailable(IDP_DOWN) from exc
     claims = token.get("userinfo") or {}
-    issuer, subject, email, name = identity_from_claims(
-        dict(claims),
-        require_verified_email=request.app.state.settings.oidc_require_verified_email,
-    )
+    identity = identity_from_claims(dict(claims), request.app.state.settings)
     principal = await run_in_threadpool(
-        services.users.sign_in, issuer=issuer, subject=subject, email=email, name=name
+        services.users.sign_in, issuer=identity.issuer, subject=identity.subject,
+        email=identity.email, name=identity.name, in_admin_group=identity.in_admin_group,
     )
     target = safe_next(request.session.pop("login_next", "/"))
     request.session.clear()
     request.session["user"] = {
         "tenant_id": principal.tenant_id, "user_id": principal.user_id,
-        "email": principal.email, "name": principal.name,
+        "email": principal.email, "name": principal.name, "role": principal.role,
     }
     # Minted now, not on first page load: concurrent first loads would race to create it.
     csrf_token(request)

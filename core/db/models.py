@@ -98,11 +98,15 @@ class AuditEvent(Base):
     """One audit event in an OCSF-like shape (SPEC §7); columns are what filters use."""
 
     __tablename__ = "audit_events"
+    # Newest-first pages walk (tenant, id); the filter columns carry id too, so a filtered
+    # page is an index range read in order rather than a sort.
     __table_args__ = (
+        UniqueConstraint("tenant_id", "chain_seq", name="uq_audit_tenant_chain_seq"),
+        Index("ix_audit_tenant_id", "tenant_id", "id"),
         Index("ix_audit_tenant_time", "tenant_id", "time"),
-        Index("ix_audit_tenant_activity", "tenant_id", "activity_name"),
-        Index("ix_audit_tenant_actor", "tenant_id", "actor_email"),
-        Index("ix_audit_tenant_ip", "tenant_id", "src_ip"),
+        Index("ix_audit_tenant_activity", "tenant_id", "activity_name", "id"),
+        Index("ix_audit_tenant_actor", "tenant_id", "actor_email", "id"),
+        Index("ix_audit_tenant_ip", "tenant_id", "src_ip", "id"),
         Index("ix_audit_secret", "secret_id"),
     )
 
@@ -120,6 +124,22 @@ class AuditEvent(Base):
     secret_type: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))  # Success | Failure
     status_detail: Mapped[str | None] = mapped_column(String(200))
+    # Tamper evidence: position in the tenant's chain, the previous event's hash, and this
+    # event's hash over its fields and that previous hash (core/services/audit_chain.py).
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditChainHead(Base):
+    """The newest link of each tenant's audit chain; its row lock serializes appends, and it
+    reveals deletions of the newest events."""
+
+    __tablename__ = "audit_chain_heads"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class MagicLink(Base):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock, as_utc
 from core.db.models import AuditEvent, Secret
+from core.services import audit_chain
 from core.services.identity import ClientInfo, Principal, Viewer
 
 SECRET_CREATED = "paper_secret_created"  # noqa: S105 - an event name, not a password
@@ -68,6 +69,7 @@ class AuditLog:
             status=status,
             status_detail=status_detail,
         )
+        audit_chain.append(session, event)
         session.add(event)
         return event
 
@@ -90,4 +92,10 @@ def to_ocsf(event: AuditEvent) -> dict[str, Any]:
         "status": event.status,
         "status_detail": event.status_detail,
         "tenant_id": event.tenant_id,
+        # OCSF's metadata.sequence, plus the chain links anyone can re-verify.
+        "metadata": {
+            "sequence": event.chain_seq,
+            "prev_hash": event.prev_hash.hex(),
+            "hash": event.hash.hex(),
+        },
     }

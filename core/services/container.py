@@ -75,7 +75,8 @@ def build_services(
     mailer = mailer or create_mailer(settings)
     rate_limiter = MemoryRateLimiter(clock)
     tenants = TenantDirectory(settings)
-    users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random)
+    users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random,
+                          super_admin_emails=settings.super_admin_emails)
     audit_log = AuditLog(clock)
     lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock)
     return Services(

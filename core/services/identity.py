@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+BASIC = "basic"
+SUPER_ADMIN = "super_admin"
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -13,6 +16,11 @@ class Principal:
     user_id: str
     email: str
     name: str
+    role: str = BASIC
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role == SUPER_ADMIN
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Tenants. One tenant from settings for now; the admin issue maps more by domain/issuer."""
+"""Tenants, from settings: the default one, and more mapped by OIDC issuer or email domain."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ class Tenant:
     id: str
     name: str
     internal_domains: tuple[str, ...]
+    issuers: tuple[str, ...] = ()
 
     def owns_domain(self, email: str) -> bool:
         return email.rpartition("@")[2] in self.internal_domains
@@ -19,12 +20,28 @@ class Tenant:
 
 class TenantDirectory:
     def __init__(self, settings: Settings) -> None:
-        self._default = Tenant(settings.tenant_id, settings.tenant_name, settings.internal_domains)
+        self.default = Tenant(settings.tenant_id, settings.tenant_name, settings.internal_domains)
+        self._tenants = {self.default.id: self.default}
+        for config in settings.tenants:
+            self._tenants[config.id] = Tenant(config.id, config.name, config.domains,
+                                              config.issuers)
 
     def get(self, tenant_id: str) -> Tenant:
-        if tenant_id != self._default.id:
-            raise LookupError(f"unknown tenant {tenant_id!r}")
-        return self._default
+        try:
+            return self._tenants[tenant_id]
+        except KeyError:
+            raise LookupError(f"unknown tenant {tenant_id!r}") from None
+
+    def all(self) -> list[Tenant]:
+        return list(self._tenants.values())
 
     def for_sign_in(self, issuer: str, email: str) -> Tenant:
-        return self._default
+        """The tenant naming this issuer, else the one owning the email's domain, else the
+        default tenant."""
+        for tenant in self._tenants.values():
+            if issuer in tenant.issuers:
+                return tenant
+        for tenant in self._tenants.values():
+            if tenant is not self.default and tenant.owns_domain(email):
+                return tenant
+        return self.default

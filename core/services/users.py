@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import Clock, RandomSource
 from core.db.models import User
 from core.errors import AccessDenied
-from core.services.identity import Principal
+from core.services.identity import SUPER_ADMIN, Principal
 from core.services.tenants import TenantDirectory
 
 
@@ -33,16 +34,26 @@ class UserDirectory:
     tenants: TenantDirectory
     clock: Clock
     random: RandomSource
+    super_admin_emails: tuple[str, ...] = ()
 
-    def sign_in(self, *, issuer: str, subject: str, email: str, name: str) -> Principal:
-        """Record an SSO sign-in (creating the user on first sight) and return who it is."""
+    def sign_in(
+        self, *, issuer: str, subject: str, email: str, name: str, in_admin_group: bool = False
+    ) -> Principal:
+        """Record an SSO sign-in (creating the user on first sight) and return who it is.
+
+        Super admins are named in settings or are members of the IdP's admin group; the role
+        is decided at each sign-in, so removing someone takes effect at their next one.
+        """
         email = email.strip().lower()
         tenant = self.tenants.for_sign_in(issuer, email)
         try:
-            return self._record_sign_in(tenant.id, issuer, subject, email, name)
+            principal = self._record_sign_in(tenant.id, issuer, subject, email, name)
         except IntegrityError:
             # Two first sign-ins raced (two tabs); the other one created the row.
-            return self._record_sign_in(tenant.id, issuer, subject, email, name)
+            principal = self._record_sign_in(tenant.id, issuer, subject, email, name)
+        if in_admin_group or email in self.super_admin_emails:
+            return dataclasses.replace(principal, role=SUPER_ADMIN)
+        return principal
 
     def _record_sign_in(
         self, tenant_id: str, issuer: str, subject: str, email: str, name: str
