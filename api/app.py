@@ -19,7 +19,7 @@ from api.errors import (
     payload_too_large,
 )
 from api.oidc import create_oauth
-from api.routes import auth, health, magic_links, secrets, shares, users
+from api.routes import admin, auth, health, magic_links, secrets, shares, users
 from api.security import SecurityHeadersMiddleware
 from api.sessions import ServerSideSessionMiddleware
 from core.asgi import BodySizeLimitMiddleware
@@ -27,7 +27,7 @@ from core.logging import configure_logging
 from core.services import policy
 from core.services.container import Services, build_services
 from core.settings import Settings
-from web import pages
+from web import admin_pages, pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
 FORM_AND_JSON_LIMIT = 64 * 1024
@@ -71,7 +71,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     install_error_handlers(app)
     for router in (auth.router, secrets.router, shares.router, magic_links.router,
-                   users.router, health.router, pages.router):
+                   admin.router, users.router, health.router, pages.router, admin_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
 

@@ -79,11 +79,21 @@ def client_info(request: Request) -> ClientInfo:
     return ClientInfo(ip=ip, user_agent=user_agent[:512] if user_agent else None)
 
 
+def require_super_admin(
+    principal: Annotated[Principal, Depends(require_principal)],
+    services: Annotated[Services, Depends(get_services)],
+    client: Annotated[ClientInfo, Depends(client_info)],
+) -> Principal:
+    services.admin.require_admin(principal, client)
+    return principal
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 CurrentUser = Annotated[Principal, Depends(require_principal)]
 OptionalUser = Annotated[Principal | None, Depends(session_principal)]
 CurrentViewer = Annotated[Viewer, Depends(require_viewer)]
+SuperAdmin = Annotated[Principal, Depends(require_super_admin)]
 OptionalViewer = Annotated[Viewer | None, Depends(session_viewer)]
 Client = Annotated[ClientInfo, Depends(client_info)]

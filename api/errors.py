@@ -14,11 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import session_principal
 from core import errors
+from core.services.audit_filter import FilterError
 from web.pages import render
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
+    (FilterError, 400),  # "malformed", per the audit filter contract
     (errors.InvalidShareCode, 404),
     (errors.InvalidInput, 422),
     (errors.PayloadTooLarge, 413),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,3 +123,32 @@ class ConsumeLinkBody(Body):
 
 class ConsumedLinkOut(BaseModel):
     next: str
+
+
+class AdminSecretOut(BaseModel):
+    id: str
+    share_code: str
+    label: str | None
+    status: str
+    creator_email: str
+    creator_name: str
+    audience: str
+    secret_type: str
+    recipients_count: int
+    views_used: int
+    view_limit: int | None
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+class AdminSecretPageOut(BaseModel):
+    items: list[AdminSecretOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class AuditPageOut(BaseModel):
+    items: list[dict[str, Any]]
+    next_before: int | None

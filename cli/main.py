@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 
+from cli.audit import add_commands as add_audit_commands
 from core.logging import configure_logging
 from core.settings import Settings
 
@@ -92,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     sink = commands.add_parser("mail-sink", help="development SMTP server that prints mail")
     sink.add_argument("--port", type=int, default=1025)
     sink.set_defaults(run=cmd_mail_sink)
+
+    add_audit_commands(commands)
 
     dev = commands.add_parser("dev", help="run everything locally on embedded defaults")
     dev.add_argument("--port", type=int, default=8000, help="api+web port")

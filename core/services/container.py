@@ -15,6 +15,7 @@ from core.mail.factory import create_mailer
 from core.mail.protocol import Mailer
 from core.ratelimit.memory import MemoryRateLimiter
 from core.ratelimit.protocol import RateLimiter
+from core.services.admin import AdminService
 from core.services.audit import AuditLog
 from core.services.lifecycle import Lifecycle
 from core.services.magic_links import MagicLinkService
@@ -50,6 +51,7 @@ class Services:
     reveal: RevealService
     manage: ManageService
     magic_links: MagicLinkService
+    admin: AdminService
 
     def close(self) -> None:
         self.vault.close()
@@ -78,7 +80,7 @@ def build_services(
     users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random,
                           super_admin_emails=settings.super_admin_emails)
     audit_log = AuditLog(clock)
-    lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock)
+    lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
@@ -95,6 +97,7 @@ def build_services(
         manage=ManageService(
             settings=settings, db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock
         ),
+        admin=AdminService(db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock),
         magic_links=MagicLinkService(
             settings=settings, db=db, mailer=mailer, audit_log=audit_log,
             rate_limiter=rate_limiter, clock=clock, random=random,

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
 from core.db.models import Secret
-from core.errors import BlobStoreError
+from core.errors import BlobStoreError, Conflict
+from core.services.audit import Actor, AuditLog
+from core.services.identity import ClientInfo
 
 ACTIVE = "active"
 PENDING = "pending"
@@ -51,6 +53,24 @@ class Lifecycle:
     db: sessionmaker[Session]
     blob_store: BlobStore
     clock: Clock
+    audit_log: AuditLog
+
+    def revoke(
+        self, secret: Secret, *, actor: Actor, client: ClientInfo, activity_name: str
+    ) -> None:
+        """End an active secret now and destroy its content; the creator's and an admin's
+        revoke differ only in the event they record."""
+        if self.expire_if_due(secret):
+            raise Conflict("this secret has already expired")
+        with self.db.begin() as session:
+            if not self.end(session, secret, REVOKED):
+                current = session.get(Secret, secret.id)
+                status = current.status if current else "gone"
+                raise Conflict(f"this secret is already {status}")
+            self.audit_log.record(session, activity_name, tenant_id=secret.tenant_id,
+                                  actor=actor, client=client, secret=secret)
+        if secret.blob_key:
+            self.purge_blob(secret.id, secret.blob_key)
 
     def end(
         self,

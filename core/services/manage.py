@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
 from core.db.models import AuditEvent, Secret
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.services import audit
-from core.services.audit import Actor, AuditLog
+from core.services.audit import AuditLog, actor_of
 from core.services.identity import ClientInfo, Principal
 from core.services.lifecycle import (
     ACTIVE,
     PENDING,
-    REVOKED,
     Lifecycle,
     effective_status,
     views_left,
@@ -112,16 +111,5 @@ class ManageService:
     def revoke_own(self, principal: Principal, secret_id: str, client: ClientInfo) -> None:
         with self.db() as session:
             secret = self._own(session, principal, secret_id)
-        if self.lifecycle.expire_if_due(secret):
-            raise Conflict("this secret has already expired")
-        with self.db.begin() as session:
-            if not self.lifecycle.end(session, secret, REVOKED):
-                current = session.get(Secret, secret.id)
-                status = current.status if current else "gone"
-                raise Conflict(f"this secret is already {status}")
-            self.audit_log.record(
-                session, audit.REVOKED, tenant_id=principal.tenant_id,
-                actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
-            )
-        if secret.blob_key:
-            self.lifecycle.purge_blob(secret.id, secret.blob_key)
+        self.lifecycle.revoke(secret, actor=actor_of(principal), client=client,
+                              activity_name=audit.REVOKED)

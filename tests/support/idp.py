@@ -54,3 +54,12 @@ def csrf_token_from(html: str) -> str:
 
 def absolute(base: str, location: str) -> str:
     return urljoin(base, location)
+
+
+def sign_in_without_registering(client: httpx.Client, subject: str, next_path: str = "/") -> None:
+    """Sign in as a subject whose claims the test set up itself (see ``set_claims``)."""
+    response = client.get(f"/auth/login?next={next_path}")
+    consent = httpx.post(response.headers["location"], data={"sub": subject},
+                         follow_redirects=False)
+    callback = client.get(consent.headers["location"])
+    assert callback.status_code == 303, callback.text

@@ -1,0 +1,259 @@
+"""What a super admin may do in their tenant: see every secret's metadata (never content or
+key material), revoke any secret, and search, page through and export the audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, as_utc
+from core.crypto.sharecode import normalize_share_code
+from core.db.models import AuditEvent, Secret, SecretRecipient, User
+from core.errors import AccessDenied, InvalidInput, InvalidShareCode, NotFound
+from core.services import audit
+from core.services.audit import AuditLog, actor_of, to_ocsf
+from core.services.audit_filter import filter_clause
+from core.services.identity import ClientInfo, Principal
+from core.services.lifecycle import (
+    ACTIVE,
+    EXPIRED,
+    Lifecycle,
+    effective_status,
+    views_left,
+)
+from core.services.users import escape_like
+
+SECRET_STATUSES = ("all", "active", "expired", "burned", "revoked", "pending")
+PAGE_SIZE_MAX = 200
+EXPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class AdminSecretRow:
+    id: str
+    share_code: str
+    label: str | None
+    status: str
+    creator_email: str
+    creator_name: str
+    audience: str
+    secret_type: str
+    recipients_count: int
+    views_used: int
+    view_limit: int | None
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SecretPage:
+    rows: list[AdminSecretRow]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    next_before: int | None  # pass as ``before`` for the next (older) page
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminService:
+    db: sessionmaker[Session]
+    lifecycle: Lifecycle
+    audit_log: AuditLog
+    clock: Clock
+
+    def require_admin(self, principal: Principal, client: ClientInfo) -> None:
+        """Refuse (and audit) anyone but a super admin."""
+        if principal.is_super_admin:
+            return
+        with self.db.begin() as session:
+            self.audit_log.record(
+                session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
+                actor=actor_of(principal), client=client, status=audit.FAILURE,
+                status_detail="not_super_admin",
+            )
+        raise AccessDenied("only super admins can see the tenant's secrets and audit log")
+
+    # --- secrets -----------------------------------------------------------------------
+    def _status_condition(self, status: str) -> ColumnElement[bool] | None:
+        now = self.clock.now()
+        if status not in SECRET_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(SECRET_STATUSES)}",
+                               field="status")
+        if status == "all":
+            return None
+        if status == ACTIVE:
+            return and_(Secret.status == ACTIVE, Secret.expires_at > now)
+        if status == EXPIRED:  # the purge job may not have caught up yet
+            return or_(Secret.status == EXPIRED,
+                       and_(Secret.status == ACTIVE, Secret.expires_at <= now))
+        return Secret.status == status
+
+    @staticmethod
+    def _search_condition(search: str) -> ColumnElement[bool] | None:
+        term = search.strip().lower()
+        if not term:
+            return None
+        pattern = f"%{escape_like(term)}%"
+        matches = [
+            func.lower(Secret.label).like(pattern, escape="\\"),
+            Secret.creator.has(User.email.like(pattern, escape="\\")),
+            Secret.recipients.any(SecretRecipient.email.like(pattern, escape="\\")),
+        ]
+        try:
+            matches.append(Secret.share_code == normalize_share_code(term))
+        except InvalidShareCode:
+            pass  # not a share code: the other fields still match
+        return or_(*matches)
+
+    def list_secrets(
+        self, admin: Principal, *, search: str = "", status: str = "all", page: int = 1,
+        page_size: int = 50,
+    ) -> SecretPage:
+        if page < 1 or not 1 <= page_size <= PAGE_SIZE_MAX:
+            raise InvalidInput(f"page starts at 1; page_size is 1..{PAGE_SIZE_MAX}", field="page")
+        conditions = [Secret.tenant_id == admin.tenant_id]
+        for condition in (self._status_condition(status), self._search_condition(search)):
+            if condition is not None:
+                conditions.append(condition)
+        recipients_count = (
+            select(func.count(SecretRecipient.id))
+            .where(SecretRecipient.secret_id == Secret.id).scalar_subquery()
+        )
+        now = self.clock.now()
+        with self.db() as session:
+            total = session.scalar(select(func.count()).select_from(Secret).where(*conditions))
+            rows = session.execute(
+                select(Secret, recipients_count).where(*conditions)
+                .order_by(Secret.created_at.desc(), Secret.id)
+                .offset((page - 1) * page_size).limit(page_size)
+            ).all()
+        return SecretPage(
+            rows=[
+                AdminSecretRow(
+                    id=secret.id, share_code=secret.share_code, label=secret.label,
+                    status=effective_status(secret, now), creator_email=secret.creator.email,
+                    creator_name=secret.creator.name, audience=secret.audience,
+                    secret_type=secret.secret_type, recipients_count=int(count),
+                    views_used=secret.views_used, view_limit=secret.view_limit,
+                    created_at=secret.created_at, expires_at=secret.expires_at,
+                    ended_at=secret.ended_at,
+                )
+                for secret, count in rows
+            ],
+            page=page, page_size=page_size, total=int(total or 0),
+        )
+
+    def _tenant_secret(self, session: Session, admin: Principal, secret_id: str) -> Secret:
+        secret = session.scalar(
+            select(Secret).where(Secret.id == secret_id, Secret.tenant_id == admin.tenant_id)
+        )
+        if secret is None:
+            raise NotFound("no such secret in your tenant")
+        return secret
+
+    def secret_metadata(self, admin: Principal, secret_id: str) -> dict[str, Any]:
+        """Everything the server knows about a secret except what it must never show: no
+        content, no key material (wrapped key, sealed metadata) and no storage locations."""
+        with self.db() as session:
+            secret = self._tenant_secret(session, admin, secret_id)
+            content_present = secret.wrapped_key is not None and secret.blob_key is not None
+            return {
+                "id": secret.id,
+                "tenant_id": secret.tenant_id,
+                "share_code": secret.share_code,
+                "status": effective_status(secret, self.clock.now()),
+                "audience": secret.audience,
+                "type": secret.secret_type,
+                "label": secret.label,
+                "creator": {"email": secret.creator.email, "name": secret.creator.name,
+                            "user_id": secret.creator_id},
+                "recipients": [recipient.email for recipient in secret.recipients],
+                "view_limit": secret.view_limit,
+                "views_used": secret.views_used,
+                "views_left": views_left(secret),
+                "created_at": _iso(secret.created_at),
+                "activated_at": _iso(secret.activated_at),
+                "expires_at": _iso(secret.expires_at),
+                "ended_at": _iso(secret.ended_at),
+                "content": {
+                    "present": content_present,
+                    "ciphertext_bytes": secret.content_size if content_present else None,
+                },
+            }
+
+    def revoke(self, admin: Principal, secret_id: str, client: ClientInfo) -> None:
+        with self.db() as session:
+            secret = self._tenant_secret(session, admin, secret_id)
+        self.lifecycle.revoke(secret, actor=actor_of(admin), client=client,
+                              activity_name=audit.REVOKED_ADMIN)
+
+    # --- audit log ---------------------------------------------------------------------
+    def audit_page(
+        self, admin: Principal, *, filter_text: str = "", actor: str = "", ip: str = "",
+        before: int | None = None, limit: int = 50,
+    ) -> AuditPage:
+        if not 1 <= limit <= PAGE_SIZE_MAX:
+            raise InvalidInput(f"limit is 1..{PAGE_SIZE_MAX}", field="limit")
+        conditions = audit_conditions(admin.tenant_id, filter_text, actor, ip)
+        if before is not None:
+            conditions.append(AuditEvent.id < before)
+        with self.db() as session:
+            events = list(session.scalars(
+                select(AuditEvent).where(*conditions)
+                .order_by(AuditEvent.id.desc()).limit(limit + 1)
+            ))
+        more = len(events) > limit
+        events = events[:limit]
+        return AuditPage(events, events[-1].id if more else None)
+
+    def audit_export(
+        self, admin: Principal, *, filter_text: str = "", actor: str = "", ip: str = ""
+    ) -> Iterator[str]:
+        """JSON Lines, oldest first, streamed from the database in batches (bounded memory)."""
+        return export_lines(self.db, audit_conditions(admin.tenant_id, filter_text, actor, ip))
+
+
+def audit_conditions(
+    tenant_id: str, filter_text: str = "", actor: str = "", ip: str = ""
+) -> list[ColumnElement[bool]]:
+    """The tenant's events matching a filter and the quick filters. The filter is parsed and
+    checked here, before any query: a malformed one never reaches the database."""
+    conditions = [AuditEvent.tenant_id == tenant_id, filter_clause(filter_text)]
+    if actor.strip():
+        conditions.append(AuditEvent.actor_email == actor.strip().lower())
+    if ip.strip():
+        conditions.append(AuditEvent.src_ip == ip.strip())
+    return conditions
+
+
+def export_lines(
+    db: sessionmaker[Session], conditions: list[ColumnElement[bool]]
+) -> Iterator[str]:
+    with db() as session:
+        events = session.scalars(
+            select(AuditEvent).where(*conditions).order_by(AuditEvent.id)
+            .execution_options(yield_per=EXPORT_BATCH)
+        )
+        for event in events:
+            yield json.dumps(to_ocsf(event), separators=(",", ":"), ensure_ascii=False) + "\n"
+            session.expunge(event)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment is not None else None
