@@ -50,11 +50,21 @@ def test_every_unsafe_route_requires_the_token(stack: Stack) -> None:
         assert "CSRF" in response.text, (method, path)
 
 
+def test_origin_null_from_our_own_forms_is_accepted_with_the_token(stack: Stack) -> None:
+    """What Chrome sends for a same-origin form POST under Referrer-Policy: no-referrer."""
+    alice = stack.user("alice@example.com")
+    link = alice.create_text("x", ["bob@example.com"])
+    response = alice.http.post(f"/secrets/{link.secret_id}/revoke",
+                               data={"csrf_token": alice.csrf},
+                               headers={"origin": "null", "sec-fetch-site": "same-origin"})
+    assert response.status_code == 303
+
+
 @pytest.mark.parametrize(
     "headers",
     [{"x-csrf-token": "wrong"}, {"origin": "https://evil.example"},
-     {"sec-fetch-site": "cross-site"}],
-    ids=["wrong token", "foreign origin", "cross-site fetch"],
+     {"sec-fetch-site": "cross-site"}, {"origin": "null", "sec-fetch-site": "cross-site"}],
+    ids=["wrong token", "foreign origin", "cross-site fetch", "null origin, cross-site"],
 )
 def test_forged_requests_are_refused_and_change_nothing(
     stack: Stack, headers: dict[str, str]

@@ -41,10 +41,12 @@ class BrowserStack:
 
 @pytest.fixture
 def browser_stack(
-    tmp_path: Path, idp: str, vault: VaultServer, browser: Browser
+    tmp_path: Path, idp: str, vault: VaultServer, browser: Browser,
+    stack_options: dict[str, object],
 ) -> Iterator[BrowserStack]:
     ensure_bundles()
     with capture_logs() as logs, sqlite_database(tmp_path) as database_url, running_stack(
-        data_dir=tmp_path, database_url=database_url, discovery_url=idp, vault=vault
+        data_dir=tmp_path, database_url=database_url, discovery_url=idp, vault=vault,
+        **stack_options,
     ) as stack:
         yield BrowserStack(stack, logs, browser, tmp_path, [])
