@@ -75,6 +75,8 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
         extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
         if isinstance(exc, errors.SecretUnavailable):
             extra["status"] = exc.status
+        if isinstance(exc, FilterError):
+            extra["position"] = exc.position  # 0-based: where the filter went wrong
         return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
     if isinstance(exc, errors.AuthenticationRequired):
         return RedirectResponse(f"/auth/login?next={quote(request.url.path)}", 303)

@@ -16,8 +16,10 @@ from core.services.audit import to_ocsf
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(verify_csrf)])
 
-FilterText = Query(default="", max_length=2000, alias="filter",
-                   description='the filter language, e.g. activity_name starts with "paper_secret_"')
+FilterText = Query(
+    default="", max_length=2000, alias="filter",
+    description='the filter language, e.g. activity_name starts with "paper_secret_"',
+)
 
 
 @router.get("/secrets")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from core.clock import Clock, as_utc
@@ -74,7 +75,7 @@ class AuditLog:
         return event
 
 
-def to_ocsf(event: AuditEvent) -> dict[str, Any]:
+def to_ocsf(event: AuditEvent | Row[Any]) -> dict[str, Any]:
     """The exported shape: OCSF-like nesting with Cipherslip's ``secret`` object."""
     return {
         "id": event.id,

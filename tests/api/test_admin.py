@@ -204,6 +204,7 @@ def test_malformed_filters_are_400_with_a_position_and_run_no_sql(stack: Stack) 
                 response = admin.api("GET", path, params={"filter": text})
                 assert response.status_code == 400, (text, response.text)
                 error = response.json()["error"]
+                assert 0 <= error["position"] <= len(text)
                 assert (error["field"] == "filter" and "character" in error["message"]) or (
                     "end of" in error["message"]), (text, error)
     finally:
