@@ -244,6 +244,9 @@ def test_a_tenant_admin_sees_nothing_of_another_tenant(stack: Stack) -> None:
         assert admin_get(admin, "/api/v1/admin/audit", **query)["items"] == []
         assert admin_get(admin, "/api/v1/admin/audit/export", **query) == ""
     assert "beta.test" not in admin.http.get("/admin/audit").text
+    secrets_page = admin.http.get("/admin/secrets?status=all").text
+    assert "Beta only" not in secrets_page and beta_link.share_code not in secrets_page
+    assert "Prod DB" in secrets_page
     # And the other way around.
     boss = stack.user(BETA_ADMIN)
     labels = [row["label"] for row in admin_get(boss, "/api/v1/admin/secrets")["items"]]
