@@ -24,6 +24,7 @@ from api.security import SecurityHeadersMiddleware
 from api.sessions import ServerSideSessionMiddleware
 from core.asgi import BodySizeLimitMiddleware
 from core.logging import configure_logging
+from core.production import enforce_production
 from core.services import policy
 from core.services.container import Services, build_services
 from core.settings import Settings
@@ -90,4 +91,5 @@ def app_from_env() -> FastAPI:
     """Entry point for ``uvicorn --factory``: settings from the environment."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format, component="api")
+    enforce_production(settings, "api")
     return create_app(settings)

@@ -100,7 +100,7 @@ def run_dev_stack(
         return process
 
     try:
-        idp = start([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port)])
+        idp = start([*cipherslip, "dev-idp", "--port", str(idp_port)])
         _wait_until_up(f"http://127.0.0.1:{idp_port}/.well-known/openid-configuration", idp)
         sink = start([*cipherslip, "mail-sink", "--port", str(smtp_port)])
         _wait_for_port(smtp_port, sink)

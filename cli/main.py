@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +12,7 @@ import uvicorn
 
 from cli.audit import add_commands as add_audit_commands
 from core.logging import configure_logging
+from core.production import Component, ProductionGuardError, enforce_production, production_problems
 from core.settings import Settings
 
 
@@ -32,14 +34,38 @@ def _serve(factory: str, host: str, port: int, settings: Settings, component: st
     uvicorn.run(factory, factory=True, host=host, port=port, **server_options(settings))
 
 
+def refused(settings: Settings, component: Component) -> bool:
+    """Print why this process must not start (production guard), if it must not."""
+    try:
+        enforce_production(settings, component)
+    except ProductionGuardError as exc:
+        print(exc.message, file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     settings = Settings()
+    if refused(settings, "api"):
+        return 2
     if len(settings.vault_token) < 32:
         print("cipherslip api refuses to start: CIPHERSLIP_VAULT_TOKEN must be the vault's "
               "service token (at least 32 characters)", file=sys.stderr)
         return 2
     _serve("api.app:app_from_env", args.host, args.port, settings, "api")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """What the production guard would say about this environment, for every process."""
+    settings = Settings()
+    problems = {component: production_problems(settings.model_copy(update={"env": "production"}),
+                                               component)
+                for component in ("api", "vault", "scheduler")}
+    for component, found in problems.items():
+        print(f"{component}: " + ("ready for production" if not found else
+                                  "\n  - " + "\n  - ".join(found)))
+    return 1 if any(problems.values()) else 0
 
 
 def cmd_vault(args: argparse.Namespace) -> int:
@@ -57,6 +83,40 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, "text", component="migrate")
     upgrade_to_head(settings.effective_database_url)
     print("database is at the latest schema")
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from core.services.container import build_services
+    from scheduler.jobs import PurgeJobs
+    from scheduler.runner import run_forever
+
+    settings = Settings()
+    if refused(settings, "scheduler"):
+        return 2
+    configure_logging(settings.log_level, settings.log_format, component="scheduler")
+    services = build_services(settings)
+    jobs = PurgeJobs(db=services.db, lifecycle=services.lifecycle,
+                     blob_store=services.blob_store, clock=services.clock)
+    try:
+        if args.once:
+            for report in jobs.run_all():
+                print(f"{report.name}: {len(report.processed)} done, {report.failed} to retry")
+        else:
+            run_forever(jobs, args.interval)
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_dev_idp(args: argparse.Namespace) -> int:
+    """The development OpenID provider (anyone signs in as any email): make run, compose."""
+    import uvicorn as server
+    from oidc_provider_mock import app as provider_app
+
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # it speaks plain HTTP
+    server.run(provider_app(), interface="wsgi", host=args.host, port=args.port,
+               log_config=None)
     return 0
 
 
@@ -87,8 +147,21 @@ def build_parser() -> argparse.ArgumentParser:
     vault.add_argument("--port", type=int, default=8100)
     vault.set_defaults(run=cmd_vault)
 
+    check = commands.add_parser("check", help="list what would stop a production start")
+    check.set_defaults(run=cmd_check)
+
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.set_defaults(run=cmd_migrate)
+
+    scheduler = commands.add_parser("scheduler", help="run the purge jobs (any number of replicas)")
+    scheduler.add_argument("--interval", type=float, default=15, help="seconds between passes")
+    scheduler.add_argument("--once", action="store_true", help="one pass, then exit")
+    scheduler.set_defaults(run=cmd_scheduler)
+
+    idp = commands.add_parser("dev-idp", help="development OpenID provider (never production)")
+    idp.add_argument("--host", default="127.0.0.1")
+    idp.add_argument("--port", type=int, default=9400)
+    idp.set_defaults(run=cmd_dev_idp)
 
     sink = commands.add_parser("mail-sink", help="development SMTP server that prints mail")
     sink.add_argument("--port", type=int, default=1025)

@@ -1,4 +1,5 @@
-"""APScheduler jobs: expiry purges, burn finalization, abandoned uploads, token cleanup.
+"""The purge jobs (``scheduler.jobs``) and their runner (``scheduler.runner``).
 
-Until it lands, expiry is enforced at read time (``core.services.lifecycle``) and failed blob
-deletes stay recorded on the secret (``blob_key`` still set) for the purge job to retry."""
+They make "content is destroyed" true for secrets nobody touches again: expired secrets lose
+their key and ciphertext within a minute, abandoned uploads disappear after an hour, failed
+deletes are retried, and spent magic links are removed."""

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from core.asgi import BodySizeLimitMiddleware
 from core.logging import configure_logging, quiet_vendor_loggers
+from core.production import enforce_production
 from core.settings import Settings
 from vault.auth import BearerTokenMiddleware, require_strong_token
 from vault.errors import install_error_handlers
@@ -62,4 +63,5 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
 def app_from_env() -> FastAPI:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format, component="vault")
+    enforce_production(settings, "vault")
     return create_vault_app(settings)

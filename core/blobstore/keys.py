@@ -29,3 +29,11 @@ def validate_key(key: str) -> str:
                 "from [A-Za-z0-9._-] joined by '/', none of them '.' or '..'"
             )
     return key
+
+
+def validate_prefix(prefix: str) -> str:
+    """A key path ending in "/" (a "directory" of keys); ``ValueError`` otherwise."""
+    if not isinstance(prefix, str) or not prefix.endswith("/"):
+        raise ValueError("a blob key prefix ends with '/'")
+    validate_key(prefix[:-1])
+    return prefix

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from core.blobstore.keys import validate_key
+from core.blobstore.keys import validate_key, validate_prefix
 from core.blobstore.protocol import READ_CHUNK_SIZE
 from core.errors import BlobNotFound, BlobStoreError
 
@@ -118,6 +118,27 @@ class LocalBlobStore:
             raise BlobStoreError(f"local blob store: cannot delete {key!r}") from error
         # Empty directories are left in place on purpose: removing them could race with a
         # concurrent put that has just created its parent directory.
+
+    def delete_prefix(self, prefix: str) -> int:
+        validate_prefix(prefix)
+        directory = self._path(prefix[:-1])
+        if not directory.is_dir():
+            return 0
+        deleted = 0
+        try:
+            # Leftover partial files of interrupted uploads go too: the prefix is gone.
+            for path in sorted(directory.rglob("*"), reverse=True):
+                if path.is_dir():
+                    path.rmdir()
+                else:
+                    path.unlink()
+                    deleted += not path.name.startswith(_PARTIAL_PREFIX)
+            directory.rmdir()
+        except _MISSING_ERRORS:
+            pass  # a concurrent cleanup got there first
+        except OSError as error:
+            raise BlobStoreError(f"local blob store: cannot delete {prefix!r}") from error
+        return deleted
 
     def check_ready(self) -> None:
         if not self._root.is_dir():

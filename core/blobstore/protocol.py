@@ -56,6 +56,11 @@ class BlobStore(Protocol):
         """Delete the blob; idempotent, so deleting an absent key is not an error."""
         ...
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob whose key starts with ``prefix`` (a key path ending in "/"),
+        and any unfinished upload under it; return how many blobs went. Idempotent."""
+        ...
+
     def check_ready(self) -> None:
         """Raise ``BlobStoreError`` unless the store is reachable and usable for writes."""
         ...

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from core.blobstore.keys import validate_key
+from core.blobstore.keys import validate_key, validate_prefix
 from core.blobstore.protocol import READ_CHUNK_SIZE
 from core.errors import BlobNotFound, BlobStoreError
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
 
 # S3 needs at least 5 MiB for every part but the last; 8 MiB matches the AWS CLI default
 # and bounds the memory one upload holds.
@@ -139,6 +139,27 @@ class S3BlobStore:
         except BlobNotFound:
             # S3 itself answers 204 for a missing key; some compatible stores say NoSuchKey.
             return
+
+    def delete_prefix(self, prefix: str) -> int:
+        object_prefix = self._prefix + validate_prefix(prefix)
+        deleted = 0
+        with self._translated("delete prefix", prefix):
+            uploads = self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self._bucket, Prefix=object_prefix)
+            for uploads_page in uploads:
+                for upload in uploads_page.get("Uploads", []):
+                    self._client.abort_multipart_upload(
+                        Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+            listing = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=object_prefix)
+            for objects_page in listing:
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": item["Key"]} for item in objects_page.get("Contents", [])]
+                if keys:  # at most 1,000 per page, which is delete_objects' limit too
+                    self._client.delete_objects(Bucket=self._bucket,
+                                                Delete={"Objects": keys, "Quiet": True})
+                    deleted += len(keys)
+        return deleted
 
     def check_ready(self) -> None:
         with self._translated("check_ready", None):

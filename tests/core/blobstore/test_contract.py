@@ -167,6 +167,19 @@ def test_delete_is_idempotent(store: BlobStore) -> None:
     assert not store.exists(KEY)
 
 
+def test_delete_prefix_removes_exactly_the_blobs_under_it(store: BlobStore) -> None:
+    inside = ["t1/secret-a/one.csl1", "t1/secret-a/two.csl1", "t1/secret-a/deeper/three.csl1"]
+    outside = ["t1/secret-ab/four.csl1", "t1/secret-b/five.csl1", "t2/secret-a/six.csl1"]
+    for key in inside + outside:
+        store.put(key, [key.encode()])
+    assert store.delete_prefix("t1/secret-a/") == 3
+    assert [key for key in inside + outside if store.exists(key)] == outside
+    assert store.delete_prefix("t1/secret-a/") == 0  # idempotent
+    assert store.delete_prefix("t9/nothing/") == 0
+    with pytest.raises(ValueError, match="ends with"):
+        store.delete_prefix("t1/secret-b")
+
+
 def test_open_survives_delete_or_overwrite_of_other_keys(store: BlobStore) -> None:
     store.put(KEY, [b"keep me"])
     store.put("tenant-1/other.csl1", [b"x"])

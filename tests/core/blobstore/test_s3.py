@@ -84,6 +84,15 @@ def test_prefix_places_objects_below_it(s3_client: S3Client, s3_bucket: str) -> 
     assert s3_client.list_objects_v2(Bucket=s3_bucket).get("KeyCount") == 0
 
 
+def test_delete_prefix_aborts_unfinished_uploads(s3_client: S3Client, s3_bucket: str) -> None:
+    store = S3BlobStore(s3_client, s3_bucket, prefix="p")
+    s3_client.create_multipart_upload(Bucket=s3_bucket, Key="p/t/abandoned/part.csl1")
+    s3_client.create_multipart_upload(Bucket=s3_bucket, Key="p/t/kept/part.csl1")
+    store.delete_prefix("t/abandoned/")
+    left = [u["Key"] for u in s3_client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]]
+    assert left == ["p/t/kept/part.csl1"]
+
+
 @pytest.mark.parametrize("prefix", ["../up", "a//b", "sp ace"])
 def test_invalid_prefix_is_rejected(s3_client: S3Client, prefix: str) -> None:
     with pytest.raises(ValueError, match="key"):

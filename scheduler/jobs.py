@@ -1,0 +1,176 @@
+"""The purge jobs: what makes "content is destroyed" true for secrets nobody touches again.
+
+Every job is idempotent and crash-safe:
+- a status change and the destruction of the key material commit in one UPDATE;
+- ciphertext is deleted after that commit; a delete that fails leaves ``blob_key`` set, and
+  the next run retries it, so nothing is ever forgotten;
+- rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of scheduler
+  replicas share the work without processing a secret twice (SQLite runs one scheduler).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Unpack
+
+from sqlalchemy import Row, Select, delete, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.blobstore.protocol import BlobStore
+from core.clock import Clock, as_utc
+from core.db.models import MagicLink, Secret
+from core.errors import BlobStoreError
+from core.services.lifecycle import ACTIVE, EXPIRED, PENDING, TERMINAL, Lifecycle
+from core.services.policy import PENDING_TTL
+
+log = logging.getLogger(__name__)
+
+# Used and superseded links are useless at once; keep expired ones a day for support questions.
+MAGIC_LINK_RETENTION = timedelta(days=1)
+
+
+@dataclass
+class JobReport:
+    name: str
+    processed: list[str] = field(default_factory=list)  # ids, for logs and tests
+    failed: int = 0
+
+
+def claimed(
+    session: Session, query: Select[Unpack[tuple[Any, ...]]], batch_size: int
+) -> list[Row[Any]]:
+    """Rows no other scheduler holds, locked until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.execute(query.limit(batch_size)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurgeJobs:
+    db: sessionmaker[Session]
+    lifecycle: Lifecycle
+    blob_store: BlobStore
+    clock: Clock
+    batch_size: int = 500
+
+    def expire_overdue(self) -> JobReport:
+        """End every active secret past its expiry: status, key and metadata in one UPDATE,
+        then its ciphertext."""
+        report = JobReport("expire_overdue")
+        while True:
+            now = self.clock.now()
+            with self.db.begin() as session:
+                blobs = [(row.id, row.blob_key) for row in claimed(session, select(
+                    Secret.id, Secret.blob_key,
+                ).where(Secret.status == ACTIVE, Secret.expires_at <= now)
+                    .order_by(Secret.expires_at), self.batch_size)]
+                if not blobs:
+                    return report
+                session.execute(
+                    update(Secret)
+                    .where(Secret.id.in_([secret_id for secret_id, _ in blobs]),
+                           Secret.status == ACTIVE)
+                    .values(status=EXPIRED, ended_at=now, wrapped_key=None, sealed_meta=None)
+                    .execution_options(synchronize_session=False)
+                )
+            report.processed += [secret_id for secret_id, _ in blobs]
+            report.failed += self._purge_blobs(blobs)
+
+    def retry_blob_deletes(self) -> JobReport:
+        """Delete the ciphertext of ended secrets whose earlier delete failed."""
+        report = JobReport("retry_blob_deletes")
+        with self.db.begin() as session:
+            blobs = [(row.id, row.blob_key) for row in claimed(session, select(
+                Secret.id, Secret.blob_key,
+            ).where(Secret.status.in_(TERMINAL), Secret.blob_key.is_not(None))
+                .order_by(Secret.ended_at), self.batch_size)]
+            # Deleted while the rows are claimed: a second scheduler skips them meanwhile.
+            report.failed = self._purge_blobs(blobs, session=session)
+        report.processed = [secret_id for secret_id, _ in blobs]
+        return report
+
+    def remove_abandoned_uploads(self) -> JobReport:
+        """Pending secrets never completed within an hour: their uploads, then the rows."""
+        report = JobReport("remove_abandoned_uploads")
+        cutoff = self.clock.now() - PENDING_TTL
+        with self.db.begin() as session:
+            for row in claimed(session, select(Secret.id, Secret.tenant_id).where(
+                Secret.status == PENDING, Secret.created_at <= cutoff,
+            ).order_by(Secret.created_at), self.batch_size):
+                try:
+                    # Every upload of a secret lives under its prefix, replaced ones included.
+                    self.blob_store.delete_prefix(f"{row.tenant_id}/{row.id}/")
+                except BlobStoreError:
+                    report.failed += 1
+                    continue  # the row stays, so the next run tries again
+                report.processed.append(row.id)
+            # Recipients and links go with the row (ON DELETE CASCADE).
+            session.execute(delete(Secret).where(Secret.id.in_(report.processed),
+                                                 Secret.status == PENDING))
+        return report
+
+    def remove_spent_magic_links(self) -> JobReport:
+        report = JobReport("remove_spent_magic_links")
+        now = self.clock.now()
+        with self.db.begin() as session:
+            removed = session.execute(
+                delete(MagicLink).where(or_(
+                    MagicLink.used_at.is_not(None), MagicLink.superseded_at.is_not(None),
+                    MagicLink.expires_at <= now - MAGIC_LINK_RETENTION,
+                )).returning(MagicLink.id)
+            ).scalars().all()
+        report.processed = [str(link_id) for link_id in removed]
+        return report
+
+    def _purge_blobs(
+        self, blobs: Sequence[tuple[str, str | None]], *, session: Session | None = None
+    ) -> int:
+        failed = 0
+        for secret_id, blob_key in blobs:
+            if blob_key is None:
+                continue
+            if session is None:
+                failed += 0 if self.lifecycle.purge_blob(secret_id, blob_key) else 1
+                continue
+            try:
+                self.blob_store.delete(blob_key)
+            except BlobStoreError:
+                failed += 1
+                continue
+            session.execute(update(Secret).where(Secret.id == secret_id,
+                                                 Secret.blob_key == blob_key)
+                            .values(blob_key=None)
+                            .execution_options(synchronize_session=False))
+        return failed
+
+    def all_jobs(self) -> list[Callable[[], JobReport]]:
+        return [self.expire_overdue, self.retry_blob_deletes, self.remove_abandoned_uploads,
+                self.remove_spent_magic_links]
+
+    def run_all(self) -> list[JobReport]:
+        """One pass of every job; one failing job never stops the others."""
+        reports = []
+        for job in self.all_jobs():
+            try:
+                report = job()
+            except Exception as exc:
+                log.exception("purge job %s failed: %s", job.__name__, type(exc).__name__)
+                continue
+            reports.append(report)
+            if report.processed or report.failed:
+                log.info("purge job %s: %d done, %d to retry", report.name,
+                         len(report.processed), report.failed,
+                         extra={"job": report.name, "done": len(report.processed),
+                                "failed": report.failed})
+        return reports
+
+
+def purge_lag_seconds(db: sessionmaker[Session], now: datetime) -> float:
+    """now - the oldest expiry still waiting for its purge (0 when nothing is overdue)."""
+    with db() as session:
+        oldest = session.scalar(select(func.min(Secret.expires_at)).where(
+            Secret.status == ACTIVE, Secret.expires_at <= now))
+    return max(0.0, (now - as_utc(oldest)).total_seconds()) if oldest is not None else 0.0
