@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from api.sessions import require_loaded_session
 from core.errors import AuthenticationRequired
 from core.services.container import Services
 from core.services.identity import BASIC, ClientInfo, Guest, Principal, Viewer
@@ -30,6 +31,7 @@ def get_templates(request: Request) -> Jinja2Templates:
 
 
 def session_principal(request: Request) -> Principal | None:
+    require_loaded_session(request)
     user = request.session.get("user")
     if not isinstance(user, dict):
         return None
@@ -40,6 +42,7 @@ def session_principal(request: Request) -> Principal | None:
 
 
 def session_guest(request: Request) -> Guest | None:
+    require_loaded_session(request)
     guest = request.session.get("guest")
     if not isinstance(guest, dict):
         return None

@@ -97,6 +97,10 @@ class MailUnavailable(ServiceUnavailable):
     code = "mail_unavailable"
 
 
+class CacheUnavailable(ServiceUnavailable):
+    code = "cache_unavailable"
+
+
 class BlobStoreError(ServiceUnavailable):
     code = "blob_store_unavailable"
 

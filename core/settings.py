@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     s3_prefix: str = ""
+    # Sessions, rate limits, replay caches and one-use tokens. "memory" serves one process
+    # only; replicas must share Redis.
+    cache_backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
 
     # --- vault (key custody) -------------------------------------------------------------
     vault_url: str = "http://127.0.0.1:8100"

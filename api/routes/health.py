@@ -29,6 +29,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         "database": check_database,
         "blob_store": services.blob_store.check_ready,
         "vault": services.vault.check_ready,
+        "cache": services.cache.check_ready,
     }
     results: dict[str, str] = {}
     for name, check in checks.items():

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.factory import create_blob_store
 from core.blobstore.protocol import BlobStore
+from core.cache.factory import create_cache
+from core.cache.protocol import Cache, RateLimiter, ReplayCache, SessionStore, TokenStore
 from core.clock import Clock, RandomSource, SystemClock, SystemRandom
 from core.db.engine import create_db_engine, create_session_factory
 from core.mail.factory import create_mailer
 from core.mail.protocol import Mailer
-from core.ratelimit.memory import MemoryRateLimiter
-from core.ratelimit.protocol import RateLimiter
 from core.services.admin import AdminService
 from core.services.audit import AuditLog
 from core.services.lifecycle import Lifecycle
@@ -24,8 +24,6 @@ from core.services.reveal import RevealService
 from core.services.sharing import SharingService
 from core.services.tenants import TenantDirectory
 from core.services.users import UserDirectory
-from core.sessions.memory import MemorySessionStore
-from core.sessions.protocol import SessionStore
 from core.settings import Settings
 from core.vault_client.http import create_vault_client
 from core.vault_client.protocol import VaultClient
@@ -43,6 +41,10 @@ class Services:
     mailer: Mailer
     rate_limiter: RateLimiter
     sessions: SessionStore
+    replay_cache: ReplayCache
+    tokens: TokenStore
+    # Readiness probe (and connections) of the backend behind the four stores above.
+    cache: Cache
     tenants: TenantDirectory
     users: UserDirectory
     audit: AuditLog
@@ -75,7 +77,8 @@ def build_services(
     blob_store = blob_store or create_blob_store(settings)
     vault = vault or create_vault_client(settings)
     mailer = mailer or create_mailer(settings)
-    rate_limiter = MemoryRateLimiter(clock)
+    cache = create_cache(settings, clock)
+    rate_limiter = cache.rate_limiter
     tenants = TenantDirectory(settings)
     users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random,
                           super_admin_emails=settings.super_admin_emails)
@@ -84,7 +87,8 @@ def build_services(
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
-        sessions=MemorySessionStore(clock), tenants=tenants, users=users, audit=audit_log,
+        sessions=cache.sessions, replay_cache=cache.replay_cache, tokens=cache.tokens,
+        cache=cache, tenants=tenants, users=users, audit=audit_log,
         lifecycle=lifecycle,
         sharing=SharingService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,

@@ -20,6 +20,7 @@ from typing import NoReturn
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cache.protocol import RateLimiter
 from core.clock import Clock, RandomSource
 from core.crypto.encoding import b64url_decode, b64url_encode
 from core.crypto.sharecode import normalize_share_code
@@ -27,7 +28,6 @@ from core.db.models import MagicLink, Secret
 from core.errors import AccessDenied, InvalidInput, NotFound, RateLimited
 from core.mail.messages import magic_link_message
 from core.mail.protocol import Mailer
-from core.ratelimit.protocol import RateLimiter
 from core.services import audit
 from core.services.audit import Actor, AuditLog
 from core.services.identity import ClientInfo

@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, null, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
+from core.cache.protocol import RateLimiter
 from core.clock import Clock
 from core.crypto.hpke import parse_public_key
 from core.crypto.sharecode import normalize_share_code
@@ -28,7 +29,6 @@ from core.errors import (
     SecretUnavailable,
     ServiceUnavailable,
 )
-from core.ratelimit.protocol import RateLimiter
 from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.identity import ClientInfo, Guest, Viewer

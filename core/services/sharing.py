@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
+from core.cache.protocol import RateLimiter
 from core.clock import Clock, RandomSource, as_utc
 from core.crypto.sharecode import generate_share_code
 from core.db.models import Secret, SecretRecipient
 from core.errors import Conflict, InvalidInput, NotFound, RateLimited
-from core.ratelimit.protocol import RateLimiter
 from core.services import audit, policy
 from core.services.audit import Actor, AuditLog
 from core.services.identity import ClientInfo, Principal

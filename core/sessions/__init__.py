@@ -1,1 +1,0 @@
-"""Server-side sessions: the cookie holds a random id, the store holds the state."""
