@@ -19,7 +19,7 @@ from api.errors import (
     payload_too_large,
 )
 from api.oidc import create_oauth
-from api.routes import admin, auth, health, magic_links, secrets, shares, users
+from api.routes import admin, auth, health, magic_links, metrics, secrets, shares, users
 from api.security import SecurityHeadersMiddleware
 from api.sessions import ServerSideSessionMiddleware
 from core.asgi import BodySizeLimitMiddleware
@@ -72,7 +72,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     install_error_handlers(app)
     for router in (auth.router, secrets.router, shares.router, magic_links.router,
-                   admin.router, users.router, health.router, pages.router, admin_pages.router):
+                   admin.router, users.router, health.router, metrics.router, pages.router,
+                   admin_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
 

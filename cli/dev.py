@@ -108,6 +108,7 @@ def run_dev_stack(
         _wait_until_up(f"http://127.0.0.1:{vault_port}/healthz", vault)
         api = start([*cipherslip, "api", "--port", str(port)])
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
+        start([*cipherslip, "scheduler"])
         banner = _banner(environment["CIPHERSLIP_BASE_URL"], vault_port, idp_port, smtp_port)
         print(banner, flush=True)
         while all(process.poll() is None for process in processes):
@@ -149,6 +150,6 @@ def _banner(base_url: str, vault_port: int, idp_port: int, smtp_port: int) -> st
   prints each message here and keeps it in ./.cipherslip/mail.
 
   Processes: api+web {base_url}, vault http://127.0.0.1:{vault_port}, dev OIDC provider
-  http://127.0.0.1:{idp_port}, mail sink 127.0.0.1:{smtp_port}. Data lives in ./.cipherslip.
-  Press Ctrl-C to stop them all.
+  http://127.0.0.1:{idp_port}, mail sink 127.0.0.1:{smtp_port}, and the scheduler that purges
+  expired secrets. Data lives in ./.cipherslip. Press Ctrl-C to stop them all.
 """

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clock import Clock
+from core.clock import Clock, as_utc
+from core.db.models import Secret
 
 REVEAL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -23,13 +25,15 @@ class PurgeLagCollector(Collector):
         self._clock = clock
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from scheduler.jobs import purge_lag_seconds  # the scheduler owns the definition
-
         gauge = GaugeMetricFamily(
             "cipherslip_purge_lag_seconds",
             "Seconds since the oldest expired secret that still awaits its purge (0: none)",
         )
-        gauge.add_metric([], purge_lag_seconds(self._db, self._clock.now()))
+        now = self._clock.now()
+        with self._db() as session:
+            oldest = session.scalar(select(func.min(Secret.expires_at)).where(
+                Secret.status == "active", Secret.expires_at <= now))
+        gauge.add_metric([], (now - as_utc(oldest)).total_seconds() if oldest else 0.0)
         yield gauge
 
 
@@ -52,12 +56,15 @@ class Metrics:
         if db is not None and clock is not None:
             self.registry.register(PurgeLagCollector(db, clock))
 
-    def secret_created(self, mode: str) -> None:
-        self.created.labels(mode=mode).inc()
+    def audited(self, activity_name: str, mode: str | None, status_detail: str | None) -> None:
+        """Count an audited outcome (the audit log calls this for every event it records)."""
+        label = mode or "none"
+        if activity_name == "paper_secret_created":
+            self.created.labels(mode=label).inc()
+        elif activity_name in ("paper_secret_opened", "paper_secret_opened_internal"):
+            self.revealed.labels(mode=label).inc()
+        elif activity_name == "paper_secret_access_denied":
+            self.denied.labels(mode=label, reason=status_detail or "unknown").inc()
 
-    def secret_revealed(self, mode: str, seconds: float) -> None:
-        self.revealed.labels(mode=mode).inc()
+    def reveal_served(self, mode: str, seconds: float) -> None:
         self.reveal_seconds.labels(mode=mode).observe(seconds)
-
-    def access_denied(self, mode: str | None, reason: str) -> None:
-        self.denied.labels(mode=mode or "none", reason=reason).inc()

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs, or "*" behind a load
     # balancer nothing else can reach). Empty: the TCP peer is the client.
     forwarded_allow_ips: str = ""
+    # When set, /metrics answers only to "Authorization: Bearer <token>" (Prometheus'
+    # bearer_token); keep /metrics off the public internet either way.
+    metrics_token: str = ""
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 

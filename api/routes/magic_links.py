@@ -17,8 +17,9 @@ router = APIRouter(prefix="/api/v1/magic-links", tags=["magic links"],
 def consume(
     body: ConsumeLinkBody, request: Request, services: ServicesDep, client: Client
 ) -> ConsumedLinkOut:
-    confirmed = services.magic_links.consume(body.token, client)
+    # Read the session first: if its store is down this answers 503 before the link is spent.
     previous = session_guest(request)
+    confirmed = services.magic_links.consume(body.token, client)
     secret_ids = {confirmed.secret_id}
     if previous is not None and (previous.tenant_id, previous.email) == (
         confirmed.tenant_id, confirmed.email

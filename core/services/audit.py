@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock, as_utc
 from core.db.models import AuditEvent, Secret
+from core.metrics import Metrics
 from core.services import audit_chain
 from core.services.identity import ClientInfo, Principal, Viewer
 
@@ -39,8 +40,9 @@ def actor_of(viewer: Viewer) -> Actor:
 
 
 class AuditLog:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, metrics: Metrics | None = None) -> None:
         self._clock = clock
+        self._metrics = metrics
 
     def record(
         self,
@@ -72,6 +74,8 @@ class AuditLog:
         )
         audit_chain.append(session, event)
         session.add(event)
+        if self._metrics is not None:
+            self._metrics.audited(activity_name, event.mode, status_detail)
         return event
 
 

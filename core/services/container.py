@@ -15,6 +15,7 @@ from core.clock import Clock, RandomSource, SystemClock, SystemRandom
 from core.db.engine import create_db_engine, create_session_factory
 from core.mail.factory import create_mailer
 from core.mail.protocol import Mailer
+from core.metrics import Metrics
 from core.services.admin import AdminService
 from core.services.audit import AuditLog
 from core.services.lifecycle import Lifecycle
@@ -54,9 +55,11 @@ class Services:
     manage: ManageService
     magic_links: MagicLinkService
     admin: AdminService
+    metrics: Metrics
 
     def close(self) -> None:
         self.vault.close()
+        self.cache.close()
         self.engine.dispose()
 
 
@@ -82,13 +85,14 @@ def build_services(
     tenants = TenantDirectory(settings)
     users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random,
                           super_admin_emails=settings.super_admin_emails)
-    audit_log = AuditLog(clock)
+    metrics = Metrics(db, clock)
+    audit_log = AuditLog(clock, metrics)
     lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
         sessions=cache.sessions, replay_cache=cache.replay_cache, tokens=cache.tokens,
-        cache=cache, tenants=tenants, users=users, audit=audit_log,
+        cache=cache, tenants=tenants, users=users, audit=audit_log, metrics=metrics,
         lifecycle=lifecycle,
         sharing=SharingService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,
@@ -96,7 +100,7 @@ def build_services(
         ),
         reveal=RevealService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, lifecycle=lifecycle,
-            audit_log=audit_log, rate_limiter=rate_limiter, clock=clock,
+            audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, metrics=metrics,
         ),
         manage=ManageService(
             settings=settings, db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock

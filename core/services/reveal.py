@@ -8,6 +8,7 @@ exact under concurrency and a vault or storage failure consumes nothing.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -29,6 +30,7 @@ from core.errors import (
     SecretUnavailable,
     ServiceUnavailable,
 )
+from core.metrics import Metrics
 from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.identity import ClientInfo, Guest, Viewer
@@ -87,6 +89,7 @@ class RevealService:
     audit_log: AuditLog
     rate_limiter: RateLimiter
     clock: Clock
+    metrics: Metrics | None = None
 
     def _load(self, viewer: Viewer, share_code: str) -> Secret:
         code = normalize_share_code(share_code)
@@ -182,6 +185,7 @@ class RevealService:
     def reveal(
         self, viewer: Viewer, share_code: str, public_key: bytes, client: ClientInfo
     ) -> RevealedSecret:
+        started = time.perf_counter()
         parse_public_key(public_key)  # a bad key is the caller's 422, not the vault's refusal
         self._throttle(viewer, client, "reveal", share_code)
         secret = self._load(viewer, share_code)
@@ -201,6 +205,8 @@ class RevealService:
         views_used, status = self._consume_view(viewer, client, secret)
         if status == BURNED:
             self.lifecycle.purge_blob(secret.id, secret.blob_key)
+        if self.metrics is not None:
+            self.metrics.reveal_served(secret.audience, time.perf_counter() - started)
         return RevealedSecret(
             secret_id=secret.id, sealed_key=sealed_key, sealed_meta=secret.sealed_meta,
             content=content,

@@ -75,4 +75,5 @@ def test_health_endpoints(stack: Stack) -> None:
     assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{stack.base_url}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok", "blob_store": "ok", "vault": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "blob_store": "ok", "vault": "ok",
+                                      "cache": "ok"}

@@ -88,12 +88,13 @@ def test_dev_stack_serves_the_flow_and_stops_cleanly(
 ) -> None:
     banner = "".join(dev_stack.output)
     assert dev_stack.base_url in banner and "sign in" in banner.lower()
-    # idp, mail sink, vault, api: separate processes
-    assert len(children_of(dev_stack.process.pid)) == 4
+    # idp, mail sink, vault, api, scheduler: separate processes
+    assert len(children_of(dev_stack.process.pid)) == 5
 
     ready = httpx.get(f"{dev_stack.base_url}/readyz", timeout=10)
     assert ready.json() == {"ready": True,
-                            "checks": {"database": "ok", "blob_store": "ok", "vault": "ok"}}
+                            "checks": {"database": "ok", "blob_store": "ok", "vault": "ok",
+                                       "cache": "ok"}}
     vault_ready = httpx.get(f"http://127.0.0.1:{dev_stack.ports['vault']}/readyz", timeout=10)
     assert vault_ready.status_code == 200
     # The vault refuses anyone without the run's service token.

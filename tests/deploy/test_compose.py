@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]  # no stubs in the dev extra
+import yaml
 from pydantic import ValidationError
 
 from cli.main import build_parser

@@ -137,4 +137,5 @@ def test_the_vault_process_refuses_the_local_kms_in_production(tmp_path: Path) -
     process = start_vault(environment, free_port())
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 2
-    assert "development only" in errors
+    assert "refuses to start with CIPHERSLIP_ENV=production" in errors
+    assert "KMS_BACKEND is local" in errors
