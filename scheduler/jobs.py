@@ -78,10 +78,12 @@ class PurgeJobs:
                     return report
                 after = (rows[-1].expires_at, rows[-1].id)
                 blobs = [(row.id, row.blob_key) for row in rows]
+                # By id only: the claim holds these rows (locked, or SQLite's one writer), and
+                # a status condition would tempt a planner with stale statistics into the
+                # status index, whose dead "active" entries grow with every batch.
                 session.execute(
                     update(Secret)
-                    .where(Secret.id.in_([secret_id for secret_id, _ in blobs]),
-                           Secret.status == ACTIVE)
+                    .where(Secret.id.in_([secret_id for secret_id, _ in blobs]))
                     .values(status=EXPIRED, ended_at=now, wrapped_key=None, sealed_meta=None)
                     .execution_options(synchronize_session=False)
                 )
