@@ -16,7 +16,7 @@ from core.services.container import Services, build_services
 from core.settings import Settings
 from tests.support.client import BrowserLikeClient
 from tests.support.clock import MovableClock
-from tests.support.servers import UvicornThread, free_port
+from tests.support.servers import UvicornThread, bound_socket
 from tests.support.smtp import SmtpServer, smtp_server
 from vault.app import create_vault_app
 
@@ -113,7 +113,9 @@ def running_stack(
     *, data_dir: Path, database_url: str, discovery_url: str, vault: VaultServer,
     **overrides: Any,
 ) -> Iterator[Stack]:
-    port = free_port()
+    # Bound now, served later: the base URL must name the port before the app exists.
+    sock = bound_socket()
+    port = int(sock.getsockname()[1])
     with smtp_server() as smtp:
         options: dict[str, Any] = {
             "base_url": f"http://127.0.0.1:{port}", "data_dir": data_dir,
@@ -127,7 +129,8 @@ def running_stack(
         settings = Settings(**{**options, **overrides})
         clock = MovableClock()
         services = build_services(settings, clock=clock)
-        api = UvicornThread(create_app(settings, services), port, **server_options(settings))
+        api = UvicornThread(create_app(settings, services), sock=sock,
+                            **server_options(settings))
         api.start()
         stack = Stack(settings, services, api, vault, clock, smtp)
         try:
