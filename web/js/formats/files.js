@@ -1,0 +1,106 @@
+/**
+ * Download names and media types for text secrets.
+ */
+
+/** @typedef {"text" | "json" | "yaml" | "env"} TextFormat */
+
+export const TEXT_FORMATS = Object.freeze(/** @type {TextFormat[]} */ (["text", "json", "yaml", "env"]));
+
+const MEDIA_TYPES = Object.freeze({
+  text: "text/plain; charset=utf-8",
+  json: "application/json",
+  yaml: "application/yaml",
+  env: "text/plain; charset=utf-8",
+});
+// The first is added when the label has none of them.
+const EXTENSIONS = Object.freeze({
+  text: [".txt"],
+  json: [".json"],
+  yaml: [".yaml", ".yml"],
+  env: [".env"],
+});
+
+export const MAX_FILE_NAME_LENGTH = 100; // code points, extension included
+const MAX_FILE_NAME_BYTES = 240; // UTF-8; most file systems stop at 255
+const DEFAULT_NAME = "secret";
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// Control characters, and bidi controls that could make "x\u202Etxt.exe" display as "xexe.txt".
+const DROPPED = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+const LINE_SEPARATORS = /[\p{Zl}\p{Zp}]/gu;
+// Path separators and the characters Windows reserves.
+const UNSAFE = /[<>:"/\\|?*]+/g;
+const EDGE_DOTS_AND_SPACES = /^[.\s]+|[.\s]+$/g;
+const WINDOWS_DEVICE = /^(?:CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])$/i;
+
+/**
+ * @param {unknown} format
+ * @returns {TextFormat}
+ */
+export function requireTextFormat(format) {
+  if (typeof format !== "string" || !TEXT_FORMATS.includes(/** @type {TextFormat} */ (format))) {
+    throw new TypeError(`unknown text format ${JSON.stringify(format)}`);
+  }
+  return /** @type {TextFormat} */ (format);
+}
+
+/**
+ * The media type a downloaded text secret is served with.
+ * @param {TextFormat} format
+ * @returns {string}
+ */
+export function mediaTypeFor(format) {
+  return MEDIA_TYPES[requireTextFormat(format)];
+}
+
+/**
+ * A safe download file name for a text secret: the label made safe, else "secret", with the
+ * format's extension unless the label already ends with it (case-insensitively; .yml counts for
+ * YAML). Path separators and reserved characters <>:"/\|?* become "_" (so words stay apart),
+ * control and bidi characters go, dots and spaces are trimmed from both ends, Windows device
+ * names (CON, NUL, COM1, ...) get a "_" prefix, and the whole name is at most 100 code points
+ * and 240 UTF-8 bytes. Other Unicode is kept.
+ * @param {TextFormat} format
+ * @param {string | null | undefined} label
+ * @returns {string}
+ */
+export function fileNameFor(format, label) {
+  const extensions = EXTENSIONS[requireTextFormat(format)];
+  let name = (typeof label === "string" ? label : "")
+    .replace(LONE_SURROGATE, "\uFFFD")
+    .replace(DROPPED, "")
+    .replace(LINE_SEPARATORS, " ")
+    .replace(UNSAFE, "_")
+    .replace(/[.\s]+$/, "");
+  let extension = extensions[0];
+  const lower = name.toLowerCase();
+  const own = extensions.find((candidate) => lower.endsWith(candidate));
+  if (own) {
+    extension = name.slice(name.length - own.length);
+    name = name.slice(0, name.length - own.length);
+  }
+  name = truncate(name.replace(EDGE_DOTS_AND_SPACES, ""), extension).replace(EDGE_DOTS_AND_SPACES, "");
+  if (/^_*$/.test(name)) name = DEFAULT_NAME;
+  if (WINDOWS_DEVICE.test(name.split(".")[0].trimEnd())) name = `_${name}`;
+  return name + extension;
+}
+
+/**
+ * The longest prefix of `stem` (whole code points) that keeps stem + extension within the
+ * name limits.
+ * @param {string} stem
+ * @param {string} extension
+ */
+function truncate(stem, extension) {
+  const encoder = new TextEncoder();
+  let length = [...extension].length;
+  let bytes = encoder.encode(extension).length;
+  let end = 0;
+  for (const char of stem) {
+    length += 1;
+    bytes += encoder.encode(char).length;
+    if (length > MAX_FILE_NAME_LENGTH || bytes > MAX_FILE_NAME_BYTES) break;
+    end += char.length;
+  }
+  return stem.slice(0, end);
+}
