@@ -36,6 +36,9 @@ def build_s3_client(settings: Settings) -> S3Client:
         connect_timeout=S3_CONNECT_TIMEOUT_SECONDS,
         read_timeout=S3_READ_TIMEOUT_SECONDS,
         retries={"mode": "standard", "total_max_attempts": S3_MAX_ATTEMPTS},
+        # Presigned URLs would otherwise use the deprecated SigV2, which newer regions
+        # refuse; SigV4 also caps their lifetime at seven days.
+        signature_version="s3v4",
     )
     return boto3.client(
         "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,

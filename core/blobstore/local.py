@@ -1,7 +1,8 @@
 """Blobs as files below one directory: the embedded development default (SPEC §6).
 
 Production uses S3; this backend has no replication or encryption at rest and is only as
-safe as the machine it runs on, so it says so at start-up.
+safe as the machine it runs on, so it says so at start-up. The api carries multipart
+uploads and downloads itself, so there are no presigned URLs here.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.blobstore.keys import validate_key, validate_prefix
-from core.blobstore.protocol import READ_CHUNK_SIZE
+from core.blobstore.local_files import (
+    MISSING_ERRORS,
+    NOT_A_KEY_CHARACTER,
+    PARTIAL_PREFIX,
+    PARTIAL_SUFFIX,
+    make_directories,
+    stream,
+    write_atomically,
+)
+from core.blobstore.local_uploads import LocalUploads
+from core.blobstore.rules import unsatisfiable_range, validate_expiry, validate_range
 from core.errors import BlobNotFound, BlobStoreError
-
-# A blob path that is missing, or is a directory / sits below a file, holds no blob.
-_MISSING_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
-# "~" can never appear in a key, so an in-progress or abandoned upload can never be
-# mistaken for a blob, whatever the keys look like.
-_PARTIAL_PREFIX = ".~upload-"
-_PARTIAL_SUFFIX = ".partial"
 
 
 class LocalBlobStore:
@@ -38,6 +42,7 @@ class LocalBlobStore:
             self._root = root.resolve(strict=True)
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot create root {root}") from error
+        self._uploads = LocalUploads(self._root, self._path)
         logging.getLogger(__name__).warning(
             "LocalBlobStore keeps blobs in %s: for development only, use the s3 blob "
             "backend in production",
@@ -50,41 +55,40 @@ class LocalBlobStore:
 
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
         path = self._path(key)
-        self._make_parents(key, path)
-        try:
-            descriptor, partial_name = tempfile.mkstemp(
-                prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX, dir=path.parent
-            )
-        except OSError as error:
-            raise BlobStoreError(f"local blob store: cannot start writing {key!r}") from error
-        partial = Path(partial_name)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                total = self._write_all(key, handle, chunks)
-            self._publish(key, partial, path)
-        except BaseException:
-            # Also on KeyboardInterrupt/GeneratorExit: never leave a partial file behind.
-            partial.unlink(missing_ok=True)
-            raise
-        return total
+        make_directories(self._root, path.parent, key)
+        return write_atomically(key, path, chunks)
 
     def open(self, key: str) -> Iterator[bytes]:
-        path = self._path(key)
+        # Opened now so a missing blob is reported before the caller starts streaming; the
+        # generator owns and closes the file.
+        return stream(key, self._open_file(key))
+
+    def open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]:
+        validate_range(start, end)
+        handle = self._open_file(key)
         try:
-            # Opened now so a missing blob is reported before the caller starts streaming;
-            # the generator below owns and closes it.
-            handle = path.open("rb")
-        except _MISSING_ERRORS:
-            raise BlobNotFound(f"blob {key!r} not found") from None
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(start)
         except OSError as error:
-            raise BlobStoreError(f"local blob store: cannot open {key!r}") from error
-        return self._stream(key, handle)
+            handle.close()
+            raise BlobStoreError(f"local blob store: cannot read {key!r}") from error
+        if start >= size:
+            handle.close()
+            raise unsatisfiable_range(key, start)
+        # Like HTTP, an end past the blob's last byte means "to the end".
+        last = size - 1 if end is None else min(end, size - 1)
+        return stream(key, handle, last - start + 1)
+
+    def presign_get(self, key: str, expires_seconds: int) -> str | None:
+        validate_key(key)
+        validate_expiry(expires_seconds)
+        return None
 
     def read(self, key: str) -> bytes:
         path = self._path(key)
         try:
             return path.read_bytes()
-        except _MISSING_ERRORS:
+        except MISSING_ERRORS:
             raise BlobNotFound(f"blob {key!r} not found") from None
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot read {key!r}") from error
@@ -93,7 +97,7 @@ class LocalBlobStore:
         path = self._path(key)
         try:
             status = path.stat()
-        except _MISSING_ERRORS:
+        except MISSING_ERRORS:
             raise BlobNotFound(f"blob {key!r} not found") from None
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot stat {key!r}") from error
@@ -112,7 +116,7 @@ class LocalBlobStore:
         path = self._path(key)
         try:
             path.unlink()
-        except _MISSING_ERRORS:
+        except MISSING_ERRORS:
             return
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot delete {key!r}") from error
@@ -126,26 +130,53 @@ class LocalBlobStore:
             return 0
         deleted = 0
         try:
-            # Leftover partial files of interrupted uploads go too: the prefix is gone.
+            # Partial files of interrupted writes and unfinished multipart uploads go too:
+            # the prefix is gone. Only paths free of "~" are blobs worth counting.
             for path in sorted(directory.rglob("*"), reverse=True):
                 if path.is_dir():
                     path.rmdir()
                 else:
                     path.unlink()
-                    deleted += not path.name.startswith(_PARTIAL_PREFIX)
+                    relative = path.relative_to(directory).as_posix()
+                    deleted += NOT_A_KEY_CHARACTER not in relative
             directory.rmdir()
-        except _MISSING_ERRORS:
+        except MISSING_ERRORS:
             pass  # a concurrent cleanup got there first
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot delete {prefix!r}") from error
         return deleted
+
+    # --- multipart uploads: see core.blobstore.local_uploads ---------------------------
+    def start_multipart(self, key: str) -> str:
+        return self._uploads.start(key)
+
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]
+    ) -> int:
+        return self._uploads.upload_part(key, upload_id, part_number, chunks)
+
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires_seconds: int
+    ) -> str | None:
+        self._uploads.check_part(key, upload_id, part_number)
+        validate_expiry(expires_seconds)
+        return None
+
+    def uploaded_parts(self, key: str, upload_id: str) -> list[tuple[int, int]]:
+        return self._uploads.uploaded_parts(key, upload_id)
+
+    def complete_multipart(self, key: str, upload_id: str, part_count: int) -> int:
+        return self._uploads.complete(key, upload_id, part_count)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        self._uploads.abort(key, upload_id)
 
     def check_ready(self) -> None:
         if not self._root.is_dir():
             raise BlobStoreError(f"local blob store: root {self._root} is not a directory")
         try:
             descriptor, probe_name = tempfile.mkstemp(
-                prefix=_PARTIAL_PREFIX, suffix=_PARTIAL_SUFFIX, dir=self._root
+                prefix=PARTIAL_PREFIX, suffix=PARTIAL_SUFFIX, dir=self._root
             )
             try:
                 os.write(descriptor, b"ready")
@@ -165,58 +196,11 @@ class LocalBlobStore:
             raise BlobStoreError(f"local blob store: key {key!r} resolves outside the root")
         return path
 
-    def _make_parents(self, key: str, path: Path) -> None:
-        # One level at a time, because makedirs() applies its mode to the last level only.
-        directory = self._root
+    def _open_file(self, key: str) -> BinaryIO:
+        path = self._path(key)
         try:
-            for segment in path.parent.relative_to(self._root).parts:
-                directory = directory / segment
-                directory.mkdir(mode=0o700, exist_ok=True)
+            return path.open("rb")
+        except MISSING_ERRORS:
+            raise BlobNotFound(f"blob {key!r} not found") from None
         except OSError as error:
-            raise BlobStoreError(
-                f"local blob store: cannot create the directory of {key!r}"
-            ) from error
-
-    @staticmethod
-    def _write_all(key: str, handle: BinaryIO, chunks: Iterable[bytes]) -> int:
-        total = 0
-        # Exceptions from the caller's iterator propagate unchanged; only our own I/O
-        # failures become BlobStoreError.
-        for chunk in chunks:
-            try:
-                handle.write(chunk)
-            except OSError as error:
-                raise BlobStoreError(f"local blob store: cannot write {key!r}") from error
-            total += len(chunk)
-        try:
-            handle.flush()
-            os.fsync(handle.fileno())
-        except OSError as error:
-            raise BlobStoreError(f"local blob store: cannot write {key!r}") from error
-        return total
-
-    @staticmethod
-    def _publish(key: str, partial: Path, path: Path) -> None:
-        try:
-            # rename() within one directory is atomic: readers see the old file or the new
-            # one. Syncing the directory makes the rename itself survive a crash.
-            partial.replace(path)
-            directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        except OSError as error:
-            raise BlobStoreError(f"local blob store: cannot store {key!r}") from error
-
-    @staticmethod
-    def _stream(key: str, handle: BinaryIO) -> Iterator[bytes]:
-        with handle:
-            while True:
-                try:
-                    chunk = handle.read(READ_CHUNK_SIZE)
-                except OSError as error:
-                    raise BlobStoreError(f"local blob store: cannot read {key!r}") from error
-                if not chunk:
-                    return
-                yield chunk
+            raise BlobStoreError(f"local blob store: cannot open {key!r}") from error

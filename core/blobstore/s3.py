@@ -1,29 +1,34 @@
 """Blobs as S3 objects: the production backend (SPEC §6).
 
-Every boto3/botocore failure is translated here, so callers only ever see
-:class:`core.errors.BlobNotFound` or :class:`core.errors.BlobStoreError`.
+Every boto3/botocore failure is translated (``core.blobstore.s3_errors``), so callers only
+ever see :class:`core.errors.BlobNotFound` or :class:`core.errors.BlobStoreError`.
 
 Operational notes: the credentials need ``s3:ListBucket`` as well as object rights,
-otherwise S3 answers 403 instead of 404 for a missing blob (reported as BlobStoreError).
-Give the bucket a lifecycle rule that aborts incomplete multipart uploads, as a backstop
-for a process killed mid-upload, and leave versioning off: with versioning a delete only
-adds a delete marker and the ciphertext would survive its secret. A HEAD request carries
-no error body, so ``size``/``exists`` cannot tell a missing bucket from a missing blob;
-``check_ready`` can, and should run at start-up.
+otherwise S3 answers 403 instead of 404 for a missing blob (reported as BlobStoreError),
+and ``s3:ListMultipartUploadParts`` for completing uploads. Give the bucket a lifecycle rule
+that aborts incomplete multipart uploads, as a backstop for abandoned uploads, and leave
+versioning off: with versioning a delete only adds a delete marker and the ciphertext
+would survive its secret. Browsers PUT parts and GET blobs through presigned URLs, so the
+bucket's CORS rules must allow PUT and GET (with a Range header) from the web origin.
+Presigned URLs are signed as the client is configured: ``build_s3_client`` uses SigV4.
+A HEAD request carries no error body, so ``size``/``exists`` cannot tell a missing bucket
+from a missing blob; ``check_ready`` can, and should run at start-up.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-from urllib3.exceptions import HTTPError as Urllib3Error
+from botocore.exceptions import ClientError
 
 from core.blobstore.keys import validate_key, validate_prefix
 from core.blobstore.protocol import READ_CHUNK_SIZE
+from core.blobstore.rules import unsatisfiable_range, validate_expiry, validate_range
+from core.blobstore.s3_errors import error_code, translated
+from core.blobstore.s3_uploads import S3Uploads
 from core.errors import BlobNotFound, BlobStoreError
 
 if TYPE_CHECKING:
@@ -34,12 +39,6 @@ if TYPE_CHECKING:
 # S3 needs at least 5 MiB for every part but the last; 8 MiB matches the AWS CLI default
 # and bounds the memory one upload holds.
 PART_SIZE = 8 * 1024 * 1024
-# Error codes that mean "no such object". A HEAD request has no body, so S3 only gives
-# the HTTP status there.
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
-# botocore wraps most transport failures, but urllib3 errors can surface while a response
-# body is being streamed.
-_TRANSPORT_ERRORS = (BotoCoreError, Urllib3Error, OSError)
 
 
 class S3BlobStore:
@@ -54,6 +53,7 @@ class S3BlobStore:
         self._client = client
         self._bucket = bucket
         self._prefix = f"{prefix}/" if prefix else ""
+        self._uploads = S3Uploads(client, bucket)
 
     @property
     def bucket(self) -> str:
@@ -77,9 +77,10 @@ class S3BlobStore:
                 total += len(chunk)
                 while len(pending) >= PART_SIZE:
                     if upload_id is None:
-                        upload_id = self._start_multipart(key, object_key)
-                    parts.append(self._upload_part(key, object_key, upload_id, len(parts) + 1,
-                                                   bytes(pending[:PART_SIZE])))
+                        upload_id = self._uploads.start(key, object_key, operation="put")
+                    parts.append(self._uploads.upload_part_bytes(
+                        key, object_key, upload_id, len(parts) + 1, bytes(pending[:PART_SIZE]),
+                        operation="put"))
                     del pending[:PART_SIZE]
             if upload_id is None:
                 # Small blob: one request, atomic by nature.
@@ -88,19 +89,14 @@ class S3BlobStore:
                                             Body=bytes(pending))
                 return total
             if pending:
-                parts.append(self._upload_part(key, object_key, upload_id, len(parts) + 1,
-                                               bytes(pending)))
-            # The object only becomes visible, whole, when the upload is completed.
-            with self._translated("put", key):
-                self._client.complete_multipart_upload(
-                    Bucket=self._bucket, Key=object_key, UploadId=upload_id,
-                    MultipartUpload={"Parts": parts},
-                )
+                parts.append(self._uploads.upload_part_bytes(
+                    key, object_key, upload_id, len(parts) + 1, bytes(pending), operation="put"))
+            self._uploads.complete_with(key, object_key, upload_id, parts, operation="put")
         except BaseException:
             # Also on KeyboardInterrupt/GeneratorExit: uploaded parts are stored (and
             # billed) until the upload is aborted.
             if upload_id is not None:
-                self._abort_multipart(key, object_key, upload_id)
+                self._abort_quietly(key, object_key, upload_id)
             raise
         return total
 
@@ -110,7 +106,37 @@ class S3BlobStore:
         # streaming; the generator below owns and closes the response body.
         with self._translated("open", key, missing_is_not_found=True):
             body = self._client.get_object(Bucket=self._bucket, Key=object_key)["Body"]
-        return self._stream(key, body)
+        return self._stream("open", key, body)
+
+    def open_range(self, key: str, start: int, end: int | None) -> Iterator[bytes]:
+        object_key = self._object_key(key)
+        validate_range(start, end)
+        byte_range = f"bytes={start}-{'' if end is None else end}"
+        with self._translated("open range", key, missing_is_not_found=True):
+            try:
+                response = self._client.get_object(Bucket=self._bucket, Key=object_key,
+                                                   Range=byte_range)
+            except ClientError as error:
+                if error_code(error) == "InvalidRange":
+                    raise unsatisfiable_range(key, start) from None
+                raise
+        if not response.get("ContentRange"):
+            # A store that ignored the Range header would hand out the wrong bytes.
+            response["Body"].close()
+            raise BlobStoreError(
+                f"S3 open range failed for blob {key!r} in bucket {self._bucket!r}: "
+                "the store ignored the byte range"
+            )
+        return self._stream("open range", key, response["Body"])
+
+    def presign_get(self, key: str, expires_seconds: int) -> str | None:
+        object_key = self._object_key(key)
+        validate_expiry(expires_seconds)
+        with self._translated("presign get", key):
+            return self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": object_key},
+                ExpiresIn=expires_seconds,
+            )
 
     def read(self, key: str) -> bytes:
         object_key = self._object_key(key)
@@ -161,6 +187,39 @@ class S3BlobStore:
                     deleted += len(keys)
         return deleted
 
+    # --- multipart uploads: see core.blobstore.s3_uploads ------------------------------
+    def start_multipart(self, key: str) -> str:
+        return self._uploads.start(key, self._object_key(key))
+
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]
+    ) -> int:
+        object_key = self._object_key(key)
+        return self._uploads.upload_part_stream(
+            key, object_key, _checked_upload_id(key, upload_id), part_number, chunks)
+
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires_seconds: int
+    ) -> str | None:
+        object_key = self._object_key(key)
+        validate_expiry(expires_seconds)
+        return self._uploads.presign_part(
+            key, object_key, _checked_upload_id(key, upload_id), part_number, expires_seconds)
+
+    def uploaded_parts(self, key: str, upload_id: str) -> list[tuple[int, int]]:
+        object_key = self._object_key(key)
+        listed = self._uploads.uploaded_parts(key, object_key, _checked_upload_id(key, upload_id))
+        return [(number, size) for number, (size, _) in sorted(listed.items())]
+
+    def complete_multipart(self, key: str, upload_id: str, part_count: int) -> int:
+        object_key = self._object_key(key)
+        return self._uploads.complete(
+            key, object_key, _checked_upload_id(key, upload_id), part_count)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        object_key = self._object_key(key)
+        self._uploads.abort(key, object_key, _checked_upload_id(key, upload_id))
+
     def check_ready(self) -> None:
         with self._translated("check_ready", None):
             self._client.head_bucket(Bucket=self._bucket)
@@ -169,33 +228,20 @@ class S3BlobStore:
     def _object_key(self, key: str) -> str:
         return self._prefix + validate_key(key)
 
+    def _translated(
+        self, operation: str, key: str | None, *, missing_is_not_found: bool = False
+    ) -> AbstractContextManager[None]:
+        return translated(self._bucket, operation, key, missing_is_not_found=missing_is_not_found)
+
     def _content_length(self, operation: str, key: str) -> int:
         object_key = self._object_key(key)
         with self._translated(operation, key, missing_is_not_found=True):
             head = self._client.head_object(Bucket=self._bucket, Key=object_key)
         return head["ContentLength"]
 
-    def _start_multipart(self, key: str, object_key: str) -> str:
-        with self._translated("put", key):
-            created = self._client.create_multipart_upload(Bucket=self._bucket, Key=object_key)
-        return created["UploadId"]
-
-    def _upload_part(
-        self, key: str, object_key: str, upload_id: str, part_number: int, body: bytes
-    ) -> CompletedPartTypeDef:
-        with self._translated("put", key):
-            uploaded = self._client.upload_part(
-                Bucket=self._bucket, Key=object_key, UploadId=upload_id,
-                PartNumber=part_number, Body=body,
-            )
-        return {"PartNumber": part_number, "ETag": uploaded["ETag"]}
-
-    def _abort_multipart(self, key: str, object_key: str, upload_id: str) -> None:
+    def _abort_quietly(self, key: str, object_key: str, upload_id: str) -> None:
         try:
-            with self._translated("abort upload", key):
-                self._client.abort_multipart_upload(
-                    Bucket=self._bucket, Key=object_key, UploadId=upload_id
-                )
+            self._uploads.abort(key, object_key, upload_id)
         except BlobStoreError:
             # The original failure matters more; the bucket's lifecycle rule is the backstop.
             logging.getLogger(__name__).warning(
@@ -204,28 +250,16 @@ class S3BlobStore:
                 key, self._bucket, exc_info=True,
             )
 
-    def _stream(self, key: str, body: StreamingBody) -> Iterator[bytes]:
+    def _stream(self, operation: str, key: str, body: StreamingBody) -> Iterator[bytes]:
         try:
-            with self._translated("open", key):
+            with self._translated(operation, key):
                 yield from body.iter_chunks(chunk_size=READ_CHUNK_SIZE)
         finally:
             body.close()
 
-    @contextmanager
-    def _translated(
-        self, operation: str, key: str | None, *, missing_is_not_found: bool = False
-    ) -> Iterator[None]:
-        try:
-            yield
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "unknown"))
-            if missing_is_not_found and key is not None and code in _NOT_FOUND_CODES:
-                raise BlobNotFound(f"blob {key!r} not found") from None
-            raise BlobStoreError(self._failure(operation, key, code)) from error
-        except _TRANSPORT_ERRORS as error:
-            raise BlobStoreError(self._failure(operation, key, type(error).__name__)) from error
 
-    def _failure(self, operation: str, key: str | None, reason: str) -> str:
-        # Names the operation, bucket and key; never the blob's bytes or the vendor message.
-        subject = f"blob {key!r}" if key is not None else "the bucket"
-        return f"S3 {operation} failed for {subject} in bucket {self._bucket!r}: {reason}"
+def _checked_upload_id(key: str, upload_id: str) -> str:
+    # S3's upload ids are opaque, so only the obviously wrong ones can be caught here.
+    if not isinstance(upload_id, str) or not upload_id:
+        raise ValueError(f"invalid upload id for blob {key!r}")
+    return upload_id

@@ -4,82 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from core.blobstore.factory import create_blob_store
-from core.blobstore.local import LocalBlobStore
-from core.blobstore.protocol import BlobStore
+from core.blobstore.protocol import READ_CHUNK_SIZE, BlobStore
 from core.errors import BlobNotFound
-from core.settings import Settings
-from tests.support.moto import MotoServer
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
-
-MIB = 1024 * 1024
-KEY = "tenant-1/secret-1.csl1"
-
-
-class StreamBrokenError(Exception):
-    """Raised by a test's chunk generator to fail a put mid-way."""
-
-
-@dataclass(frozen=True)
-class Backend:
-    store: BlobStore
-    # Anything a failed put could leave behind that is not a blob: partial files for the
-    # local store, in-progress multipart uploads for S3.
-    debris: Callable[[], list[str]]
-
-
-def _local_backend(root: Path) -> Backend:
-    store = LocalBlobStore(root)
-
-    def debris() -> list[str]:
-        return sorted(str(path) for path in root.rglob("*") if ".~" in path.name)
-
-    return Backend(store, debris)
-
-
-@pytest.fixture(params=["local", "s3"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    if request.param == "local":
-        return _local_backend(tmp_path / "blobs")
-    # Requested lazily so the local cases do not start moto.
-    moto = cast(MotoServer, request.getfixturevalue("moto"))
-    client = cast("S3Client", request.getfixturevalue("s3_client"))
-    bucket = cast(str, request.getfixturevalue("s3_bucket"))
-    store = create_blob_store(
-        Settings(blob_backend="s3", s3_endpoint_url=moto.endpoint_url, s3_bucket=bucket)
-    )
-
-    def debris() -> list[str]:
-        uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-        return sorted(upload["Key"] for upload in uploads)
-
-    return Backend(store, debris)
-
-
-@pytest.fixture
-def store(backend: Backend) -> BlobStore:
-    return backend.store
-
-
-def _chunks(total: int, chunk_size: int) -> Iterator[bytes]:
-    # Each chunk repeats its own offset, so reordered or duplicated chunks would not compare
-    # equal.
-    for offset in range(0, total, chunk_size):
-        size = min(chunk_size, total - offset)
-        yield (offset.to_bytes(8, "big") * (size // 8 + 1))[:size]
-
-
-def _failing_after(total: int, chunk_size: int) -> Iterator[bytes]:
-    yield from _chunks(total, chunk_size)
-    raise StreamBrokenError("the client went away")
+from tests.core.blobstore.contract_support import (
+    KEY,
+    MIB,
+    Backend,
+    StreamBrokenError,
+    failing_after,
+    numbered_chunks,
+)
 
 
 # --- round trips -------------------------------------------------------------------------
@@ -91,8 +28,8 @@ def test_put_then_read_round_trip(store: BlobStore) -> None:
 
 def test_streaming_put_of_many_chunks_and_open_yield_identical_bytes(store: BlobStore) -> None:
     # 9 MiB crosses the 8 MiB part size, so S3 goes through a two-part multipart upload.
-    expected = b"".join(_chunks(9 * MIB, MIB))
-    assert store.put(KEY, _chunks(9 * MIB, MIB)) == 9 * MIB
+    expected = b"".join(numbered_chunks(9 * MIB, MIB))
+    assert store.put(KEY, numbered_chunks(9 * MIB, MIB)) == 9 * MIB
     streamed = list(store.open(KEY))
     assert b"".join(streamed) == expected
     assert len(streamed) > 1, "open() should stream, not return the blob in one piece"
@@ -187,6 +124,69 @@ def test_open_survives_delete_or_overwrite_of_other_keys(store: BlobStore) -> No
     assert store.read(KEY) == b"keep me"
 
 
+# --- byte ranges -----------------------------------------------------------------------
+RANGE_BLOB_SIZE = MIB + 123  # several read chunks, and not a multiple of any of them
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    (0, 0),                                  # the first byte
+    (1000, 300_999),                         # a middle slice
+    (RANGE_BLOB_SIZE - 10, None),            # the tail
+    (0, None),                               # the whole blob
+    (0, RANGE_BLOB_SIZE - 1),                # the whole blob, spelt out
+    (RANGE_BLOB_SIZE - 1, RANGE_BLOB_SIZE - 1),  # the last byte
+    (5, RANGE_BLOB_SIZE + 1000),             # an end past the blob means "to the end"
+], ids=["first-byte", "middle", "tail", "whole", "whole-explicit", "last-byte", "end-clamped"])
+def test_open_range_streams_exactly_the_requested_bytes(
+    store: BlobStore, start: int, end: int | None
+) -> None:
+    content = b"".join(numbered_chunks(RANGE_BLOB_SIZE, 4096))
+    store.put(KEY, [content])
+    streamed = list(store.open_range(KEY, start, end))
+    assert b"".join(streamed) == content[start:None if end is None else end + 1]
+    assert all(len(chunk) <= READ_CHUNK_SIZE for chunk in streamed)
+
+
+def test_open_range_streams_in_chunks(store: BlobStore) -> None:
+    store.put(KEY, numbered_chunks(RANGE_BLOB_SIZE, MIB))
+    assert len(list(store.open_range(KEY, 10, None))) > 1
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    (-1, 5), (-1, None), (5, 4), (0, -1), (RANGE_BLOB_SIZE, None), (RANGE_BLOB_SIZE, 2 * MIB),
+    (RANGE_BLOB_SIZE + 10, None),
+], ids=["negative-start", "negative-start-open", "end-before-start", "negative-end",
+        "start-at-size", "start-at-size-closed", "start-past-size"])
+def test_invalid_or_unsatisfiable_ranges_raise_value_error_at_call_time(
+    store: BlobStore, start: int, end: int | None
+) -> None:
+    store.put(KEY, numbered_chunks(RANGE_BLOB_SIZE, MIB))
+    with pytest.raises(ValueError, match="range"):
+        store.open_range(KEY, start, end)  # not iterated: raised by the call itself
+
+
+def test_an_empty_blob_has_no_satisfiable_range(store: BlobStore) -> None:
+    store.put(KEY, [])
+    with pytest.raises(ValueError, match="range"):
+        store.open_range(KEY, 0, None)
+
+
+def test_open_range_of_a_missing_blob_is_not_found_at_call_time(store: BlobStore) -> None:
+    with pytest.raises(BlobNotFound):
+        store.open_range(KEY, 0, None)
+    with pytest.raises(BlobNotFound):
+        store.open_range(KEY, 10, 20)
+
+
+def test_open_range_keeps_streaming_what_it_opened(store: BlobStore) -> None:
+    content = b"".join(numbered_chunks(RANGE_BLOB_SIZE, MIB))
+    store.put(KEY, [content])
+    stream = store.open_range(KEY, 100, None)
+    first = next(stream)
+    store.put(KEY, [b"replacement"])
+    assert first + b"".join(stream) == content[100:]
+
+
 # --- atomicity -------------------------------------------------------------------------
 @pytest.mark.parametrize("written_before_failure", [0, 3 * MIB, 9 * MIB],
                          ids=["before-any-data", "within-first-part", "after-a-full-part"])
@@ -195,7 +195,7 @@ def test_failing_stream_leaves_nothing_behind(
 ) -> None:
     store = backend.store
     with pytest.raises(StreamBrokenError):  # the caller's own exception, unchanged
-        store.put(KEY, _failing_after(written_before_failure, MIB))
+        store.put(KEY, failing_after(written_before_failure, MIB))
     assert not store.exists(KEY)
     with pytest.raises(BlobNotFound):
         store.read(KEY)
@@ -206,7 +206,7 @@ def test_failing_overwrite_keeps_the_previous_blob(backend: Backend) -> None:
     store = backend.store
     store.put(KEY, [b"previous"])
     with pytest.raises(StreamBrokenError):
-        store.put(KEY, _failing_after(9 * MIB, MIB))
+        store.put(KEY, failing_after(9 * MIB, MIB))
     assert store.read(KEY) == b"previous"
     assert backend.debris() == []
 
@@ -216,7 +216,7 @@ def test_reader_never_sees_a_partial_blob(store: BlobStore) -> None:
     observed: list[bytes] = []
 
     def chunks_that_peek() -> Iterator[bytes]:
-        for chunk in _chunks(9 * MIB, MIB):
+        for chunk in numbered_chunks(9 * MIB, MIB):
             yield chunk
             observed.append(store.read(KEY))  # a concurrent reader, mid-upload
 
@@ -229,7 +229,7 @@ def test_new_key_is_invisible_until_put_completes(store: BlobStore) -> None:
     seen_mid_upload: list[bool] = []
 
     def chunks_that_peek() -> Iterator[bytes]:
-        for chunk in _chunks(9 * MIB, MIB):
+        for chunk in numbered_chunks(9 * MIB, MIB):
             yield chunk
             seen_mid_upload.append(store.exists(KEY))
 
@@ -239,6 +239,8 @@ def test_new_key_is_invisible_until_put_completes(store: BlobStore) -> None:
 
 
 # --- keys ------------------------------------------------------------------------------
+# Acceptable to every backend, so only the key can be what is wrong.
+WELL_FORMED_UPLOAD_ID = "0" * 32
 INVALID_KEYS = ["", "../x", "/x", "a/../b", "a//b", "a/./b", "a/", ".", "..",
                 "a b", "a\\b", "a\x00b", "tenant/sécret", "x" * 256, "/".join(["x" * 200] * 3)]
 
@@ -252,6 +254,14 @@ def test_invalid_keys_are_rejected_by_every_method(store: BlobStore, key: str) -
         lambda: store.size(key),
         lambda: store.exists(key),
         lambda: store.delete(key),
+        lambda: store.open_range(key, 0, None),
+        lambda: store.presign_get(key, 60),
+        lambda: store.start_multipart(key),
+        lambda: store.upload_part(key, WELL_FORMED_UPLOAD_ID, 1, [b"content"]),
+        lambda: store.presign_part(key, WELL_FORMED_UPLOAD_ID, 1, 60),
+        lambda: store.uploaded_parts(key, WELL_FORMED_UPLOAD_ID),
+        lambda: store.complete_multipart(key, WELL_FORMED_UPLOAD_ID, 1),
+        lambda: store.abort_multipart(key, WELL_FORMED_UPLOAD_ID),
     ]
     for call in calls:
         with pytest.raises(ValueError, match="key"):

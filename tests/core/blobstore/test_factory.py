@@ -41,3 +41,5 @@ def test_s3_client_has_timeouts_and_bounded_retries() -> None:
     assert 0 < config.read_timeout <= 120
     assert config.retries is not None
     assert config.retries["total_max_attempts"] <= 5
+    # Presigned URLs carry X-Amz-Expires and work in every region only with SigV4.
+    assert config.signature_version == "s3v4"

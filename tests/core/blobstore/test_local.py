@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.blobstore import local_uploads
 from core.blobstore.local import LocalBlobStore
 from core.errors import BlobNotFound, BlobStoreError
 
@@ -137,3 +138,152 @@ def test_open_keeps_streaming_the_blob_it_opened(tmp_path: Path) -> None:
     store.put(KEY, [b"replacement"])
     store.delete(KEY)
     assert first + b"".join(stream) == b"x" * (600 * 1024)
+
+
+# --- multipart uploads and ranges ----------------------------------------------------------
+PREFIX_KEY = "tenant-1/secret-1/content.csl1"
+
+
+def _files_below(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_local_store_has_no_presigned_urls(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    upload_id = store.start_multipart(PREFIX_KEY)
+    assert store.presign_part(PREFIX_KEY, upload_id, 1, 300) is None
+    store.put(PREFIX_KEY, [b"blob"])
+    assert store.presign_get(PREFIX_KEY, 300) is None
+
+
+def test_parts_are_private_files_below_the_keys_own_directory(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two"])
+    store.upload_part(PREFIX_KEY, upload_id, 10_000, [b"last"])
+    parts_dir = f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}"
+    assert _files_below(root) == [f"{parts_dir}/00002", f"{parts_dir}/10000"]
+    for path in (root / parts_dir).iterdir():
+        assert _mode(path) == 0o600
+    for directory in (root / parts_dir).parents:
+        if directory == root:
+            break
+        assert _mode(directory) == 0o700
+
+
+def test_upload_ids_are_random_hex_and_other_ids_are_rejected(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    upload_id = store.start_multipart(PREFIX_KEY)
+    assert len(upload_id) == 32 and int(upload_id, 16) >= 0
+    assert upload_id != store.start_multipart(PREFIX_KEY)
+    for bad in ["../../../escape", upload_id.upper(), upload_id[:-1], f"{upload_id}/x", ".~x"]:
+        with pytest.raises(ValueError, match="upload id"):
+            store.upload_part(PREFIX_KEY, bad, 1, [b"escape"])
+        with pytest.raises(ValueError, match="upload id"):
+            store.abort_multipart(PREFIX_KEY, bad)
+    assert _files_outside(tmp_path / "blobs", tmp_path) == []
+
+
+def test_an_interrupted_part_upload_leaves_no_partial_part(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"complete part"])
+    seen_mid_upload: list[list[tuple[int, int]]] = []
+
+    def interrupted() -> Iterator[bytes]:
+        yield b"x" * 300_000
+        seen_mid_upload.append(store.uploaded_parts(PREFIX_KEY, upload_id))
+        raise RuntimeError("the client went away")
+
+    for number in (1, 2):
+        with pytest.raises(RuntimeError, match="went away"):
+            store.upload_part(PREFIX_KEY, upload_id, number, interrupted())
+    # Neither while it was being written nor afterwards did a half part show.
+    assert seen_mid_upload == [[(1, 13)], [(1, 13)]]
+    assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 13)]
+    assert [name.rsplit("/", 1)[1] for name in _files_below(root)] == ["00001"]
+    store.complete_multipart(PREFIX_KEY, upload_id, 1)
+    assert store.read(PREFIX_KEY) == b"complete part"
+
+
+def test_readers_never_see_a_half_assembled_blob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    store.put(PREFIX_KEY, [b"previous"])
+    upload_id = store.start_multipart(PREFIX_KEY)
+    for number in (1, 2, 3):
+        store.upload_part(PREFIX_KEY, upload_id, number, [bytes([number]) * 3000])
+    observed: list[bytes] = []
+    concatenate = local_uploads._concatenate
+
+    def peeking(key: str, upload_dir: Path, part_count: int) -> Iterator[bytes]:
+        for chunk in concatenate(key, upload_dir, part_count):
+            yield chunk
+            observed.append(store.read(PREFIX_KEY))  # a concurrent reader, mid-assembly
+
+    monkeypatch.setattr(local_uploads, "_concatenate", peeking)
+    monkeypatch.setattr(local_uploads, "_ASSEMBLY_CHUNK_SIZE", 1000)
+    assert store.complete_multipart(PREFIX_KEY, upload_id, 3) == 9000
+    assert len(observed) == 9 and set(observed) == {b"previous"}
+    assert store.read(PREFIX_KEY) == b"\x01" * 3000 + b"\x02" * 3000 + b"\x03" * 3000
+
+
+def test_a_failed_assembly_leaves_the_old_blob_and_the_upload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    store.put(PREFIX_KEY, [b"previous"])
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"part"])
+
+    def broken(key: str, upload_dir: Path, part_count: int) -> Iterator[bytes]:
+        yield b"half"
+        raise BlobStoreError("local blob store: cannot read part 1")
+
+    monkeypatch.setattr(local_uploads, "_concatenate", broken)
+    with pytest.raises(BlobStoreError, match="cannot read part 1"):
+        store.complete_multipart(PREFIX_KEY, upload_id, 1)
+    assert store.read(PREFIX_KEY) == b"previous"
+    assert not any(".~upload-" in name for name in _files_below(root))
+    monkeypatch.undo()
+    assert store.complete_multipart(PREFIX_KEY, upload_id, 1) == 4
+
+
+def test_completion_and_abort_remove_the_shared_parts_directories(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    finished, aborted = store.start_multipart(PREFIX_KEY), store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, finished, 1, [b"done"])
+    store.upload_part(PREFIX_KEY, aborted, 1, [b"dropped"])
+    store.complete_multipart(PREFIX_KEY, finished, 1)
+    # Another upload of the same blob still uses them.
+    assert (root / "tenant-1/secret-1/.~parts/content.csl1").is_dir()
+    store.abort_multipart(PREFIX_KEY, aborted)
+    assert sorted(p.name for p in (root / "tenant-1/secret-1").iterdir()) == ["content.csl1"]
+
+
+def test_delete_prefix_removes_unfinished_uploads_from_disk(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"abandoned"])
+    store.put("tenant-1/secret-2/other.csl1", [b"kept"])
+    assert store.delete_prefix("tenant-1/secret-1/") == 0  # parts are not blobs
+    assert not (root / "tenant-1" / "secret-1").exists()
+    assert _files_below(root) == ["tenant-1/secret-2/other.csl1"]
+
+
+def test_open_range_is_private_to_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    outside = tmp_path / "outside.csl1"
+    outside.write_bytes(b"not a blob")
+    store = LocalBlobStore(root)
+    (root / "evil.csl1").symlink_to(outside)
+    with pytest.raises(BlobStoreError, match="outside"):
+        store.open_range("evil.csl1", 0, None)
+    with pytest.raises(BlobStoreError, match="outside"):
+        store.start_multipart("evil.csl1")

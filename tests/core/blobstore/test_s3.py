@@ -49,6 +49,12 @@ def _every_operation(store: S3BlobStore) -> dict[str, Callable[[], object]]:
         "exists": lambda: store.exists(KEY),
         "delete": lambda: store.delete(KEY),
         "check_ready": store.check_ready,
+        "open range": lambda: b"".join(store.open_range(KEY, 1, None)),
+        "start upload": lambda: store.start_multipart(KEY),
+        "upload part": lambda: store.upload_part(KEY, "upload-id", 1, [CONTENT_MARKER]),
+        "list parts": lambda: store.uploaded_parts(KEY, "upload-id"),
+        "complete upload": lambda: store.complete_multipart(KEY, "upload-id", 1),
+        "abort upload": lambda: store.abort_multipart(KEY, "upload-id"),
     }
 
 
