@@ -19,25 +19,39 @@ from api.errors import (
     payload_too_large,
 )
 from api.oidc import create_oauth
-from api.routes import admin, auth, health, magic_links, metrics, secrets, shares, users
-from api.security import SecurityHeadersMiddleware
+from api.routes import (
+    admin,
+    auth,
+    downloads,
+    health,
+    magic_links,
+    metrics,
+    secrets,
+    shares,
+    users,
+)
+from api.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
 from api.sessions import ServerSideSessionMiddleware
 from core.asgi import BodySizeLimitMiddleware
 from core.logging import configure_logging
 from core.production import enforce_production
 from core.services import policy
 from core.services.container import Services, build_services
+from core.services.uploads import MAX_PART_BYTES
 from core.settings import Settings
 from web import admin_pages, pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
 FORM_AND_JSON_LIMIT = 64 * 1024
 _UPLOAD_PATH = re.compile(r"^/api/v1/secrets/[^/]+/content$")
+_PART_PATH = re.compile(r"^/api/v1/secrets/[^/]+/parts/\d+$")
 
 
 def body_limit(scope: Scope) -> int:
     if is_upload(scope):
         return policy.max_upload_bytes("text")
+    if scope["method"] == "PUT" and _PART_PATH.match(scope["path"]):
+        return MAX_PART_BYTES
     return FORM_AND_JSON_LIMIT
 
 
@@ -72,7 +86,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     install_error_handlers(app)
     for router in (auth.router, secrets.router, shares.router, magic_links.router,
-                   admin.router, users.router, health.router, metrics.router, pages.router,
+                   admin.router, downloads.router, users.router, health.router,
+                   metrics.router, pages.router,
                    admin_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
@@ -83,7 +98,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                        ttl_seconds=settings.session_ttl_seconds, secure=settings.secure_cookies)
     app.add_middleware(BodySizeLimitMiddleware, limit_for=body_limit, too_large=body_too_large)
     app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies,
+                       csp=content_security_policy(storage_origins(settings)))
     app.add_middleware(AccessLogMiddleware)
     return app
 

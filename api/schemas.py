@@ -22,6 +22,16 @@ class CreateSecretBody(Body):
     expires_in_seconds: int
     view_limit: int | None
     public_key: str = Field(max_length=200)
+    plaintext_size: int | None = None  # files: the size of the file, in bytes
+
+
+class UploadPlanOut(BaseModel):
+    part_count: int
+    first_part_bytes: int
+    part_bytes: int
+    records_per_part: int
+    direct: bool  # true: PUT parts to presigned URLs (POST parts/urls); false: PUT to parts_url
+    parts_url: str
 
 
 class CreatedSecretOut(BaseModel):
@@ -33,6 +43,7 @@ class CreatedSecretOut(BaseModel):
     upload_url: str
     complete_url: str
     max_upload_bytes: int
+    upload: UploadPlanOut | None = None
 
 
 class CompleteBody(Body):
@@ -54,9 +65,19 @@ class RevealedOut(BaseModel):
     secret_id: str
     sealed_key: str
     sealed_meta: str
-    content: str
+    content: str | None  # texts: the CSL1 stream
+    download_url: str | None  # files: GET it within 10 minutes
+    content_size: int | None
     views_left: int | None
     burned: bool
+
+
+class PartUrlsBody(Body):
+    parts: list[int] = Field(min_length=1, max_length=128)
+
+
+class PartUrlsOut(BaseModel):
+    urls: dict[int, str]
 
 
 class ShareOut(BaseModel):

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# No inline script or style anywhere: every script is a same-origin file.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
+from core.settings import Settings
+
+
+def content_security_policy(storage_origins: tuple[str, ...] = ()) -> str:
+    """No inline script or style anywhere: every script is a same-origin file. The browser
+    may talk to us and, for files, to the blob store's origin (presigned parts/downloads)."""
+    return "; ".join([
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
-        "connect-src 'self'",
+        " ".join(["connect-src 'self'", *storage_origins]),
+        "worker-src 'self'",  # the download service worker
         "form-action 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "require-trusted-types-for 'script'",
-    ]
-)
+    ])
+
+
+def storage_origins(settings: Settings) -> tuple[str, ...]:
+    if settings.blob_backend != "s3":
+        return ()
+    if settings.s3_endpoint_url:
+        parts = urlsplit(settings.s3_endpoint_url)
+        return (f"{parts.scheme}://{parts.netloc}",)
+    # Presigned AWS URLs are virtual-hosted, regional or global.
+    return (f"https://{settings.s3_bucket}.s3.{settings.s3_region}.amazonaws.com",
+            f"https://{settings.s3_bucket}.s3.amazonaws.com")
+
 
 BASE_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -33,9 +50,10 @@ BASE_HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, csp: str | None = None) -> None:
         self.app = app
         self.hsts = hsts
+        self.csp = csp or content_security_policy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +66,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in BASE_HEADERS.items():
                     headers[name] = value
+                headers["content-security-policy"] = self.csp
                 # Secrets and session-bound answers must never sit in a cache.
                 headers["cache-control"] = "no-cache" if is_static else "no-store"
                 if not is_static:

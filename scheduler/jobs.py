@@ -23,7 +23,8 @@ from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
 from core.db.models import MagicLink, Secret
 from core.errors import BlobStoreError
-from core.services.lifecycle import ACTIVE, EXPIRED, PENDING, TERMINAL, Lifecycle
+from core.services.downloads import DOWNLOAD_WINDOW
+from core.services.lifecycle import ACTIVE, BURNED, EXPIRED, FILE, PENDING, TERMINAL, Lifecycle
 from core.services.policy import PENDING_TTL
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,16 @@ class PurgeJobs:
     def retry_blob_deletes(self) -> JobReport:
         """Delete the ciphertext of ended secrets whose earlier delete failed."""
         report = JobReport("retry_blob_deletes")
+        window_closed = self.clock.now() - DOWNLOAD_WINDOW
         with self.db.begin() as session:
             blobs = [(row.id, row.blob_key) for row in claimed(session, select(
                 Secret.id, Secret.blob_key,
-            ).where(Secret.status.in_(TERMINAL), Secret.blob_key.is_not(None))
-                .order_by(Secret.ended_at), self.batch_size)]
+            ).where(
+                Secret.status.in_(TERMINAL), Secret.blob_key.is_not(None),
+                # After a file's last view its download stays open for the window.
+                or_(Secret.secret_type != FILE, Secret.status != BURNED,
+                    Secret.ended_at <= window_closed),
+            ).order_by(Secret.ended_at), self.batch_size)]
             # Deleted while the rows are claimed: a second scheduler skips them meanwhile.
             report.failed = self._purge_blobs(blobs, session=session)
         report.processed = [secret_id for secret_id, _ in blobs]

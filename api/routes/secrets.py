@@ -13,12 +13,16 @@ from api.schemas import (
     CompletedOut,
     CreatedSecretOut,
     CreateSecretBody,
+    PartUrlsBody,
+    PartUrlsOut,
     SecretDetailOut,
     SecretOut,
+    UploadPlanOut,
 )
 from core.crypto.encoding import b64url_decode, b64url_encode
-from core.errors import CipherslipError, UnsupportedMediaType
+from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
+from core.services.uploads import MAX_PART_BYTES
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
                    dependencies=[Depends(verify_csrf)])
@@ -35,15 +39,55 @@ def create_secret(
             label=body.label, expires_in_seconds=body.expires_in_seconds,
             view_limit=body.view_limit,
             public_key=b64url_decode(body.public_key, field="public_key"),
+            plaintext_size=body.plaintext_size,
         ),
     )
     base = f"/api/v1/secrets/{created.secret_id}"
+    upload = None
+    if created.upload is not None:
+        upload = UploadPlanOut(
+            part_count=created.upload.part_count,
+            first_part_bytes=created.upload.first_part_bytes,
+            part_bytes=created.upload.part_bytes,
+            records_per_part=created.upload.records_per_part,
+            direct=created.upload.direct, parts_url=f"{base}/parts",
+        )
     return CreatedSecretOut(
         id=created.secret_id, share_code=created.share_code, share_url=created.share_url,
         sealed_key=b64url_encode(created.sealed_key), expires_at=created.expires_at,
         upload_url=f"{base}/content", complete_url=f"{base}/complete",
-        max_upload_bytes=created.max_upload_bytes,
+        max_upload_bytes=created.max_upload_bytes, upload=upload,
     )
+
+
+def require_octet_stream(request: Request) -> None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/octet-stream":
+        raise UnsupportedMediaType("upload the encrypted content as application/octet-stream")
+
+
+@router.put("/{secret_id}/parts/{part_number}", status_code=204)
+async def upload_part(
+    secret_id: str, part_number: int, request: Request, user: CurrentUser, services: ServicesDep
+) -> Response:
+    require_octet_stream(request)
+    too_large = PayloadTooLarge(f"a part is at most {MAX_PART_BYTES} bytes")
+    body = await read_body(request, MAX_PART_BYTES, too_large)
+    await run_in_threadpool(services.files.receive_part, user, secret_id, part_number, body)
+    return Response(status_code=204)
+
+
+@router.post("/{secret_id}/parts/urls")
+def part_urls(
+    secret_id: str, body: PartUrlsBody, user: CurrentUser, services: ServicesDep
+) -> PartUrlsOut:
+    return PartUrlsOut(urls=services.files.part_urls(user, secret_id, body.parts))
+
+
+@router.delete("/{secret_id}", status_code=204)
+def cancel(secret_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """Abandon a secret still being uploaded (Cancel): nothing of it is kept."""
+    services.files.cancel(user, secret_id)
+    return Response(status_code=204)
 
 
 async def read_body(request: Request, limit: int, too_large: CipherslipError) -> bytes:
@@ -63,8 +107,7 @@ async def read_body(request: Request, limit: int, too_large: CipherslipError) ->
 async def upload_content(
     secret_id: str, request: Request, user: CurrentUser, services: ServicesDep
 ) -> Response:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/octet-stream":
-        raise UnsupportedMediaType("upload the encrypted content as application/octet-stream")
+    require_octet_stream(request)
     stream = await read_body(request, policy.max_upload_bytes("text"),
                              policy.upload_too_large("text"))
     await run_in_threadpool(services.sharing.upload_content, user, secret_id, stream)

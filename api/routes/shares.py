@@ -28,7 +28,9 @@ def reveal(
     revealed = services.reveal.reveal(viewer, share_code, public_key, client)
     return RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
-        sealed_meta=b64url_encode(revealed.sealed_meta), content=b64url_encode(revealed.content),
+        sealed_meta=b64url_encode(revealed.sealed_meta),
+        content=b64url_encode(revealed.content) if revealed.content is not None else None,
+        download_url=revealed.download_url, content_size=revealed.content_size,
         views_left=revealed.views_left, burned=revealed.burned,
     )
 

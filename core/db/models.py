@@ -75,6 +75,10 @@ class Secret(Base):
     sealed_meta: Mapped[bytes | None] = mapped_column(LargeBinary)
     blob_key: Mapped[str | None] = mapped_column(String(512))
     content_size: Mapped[int | None] = mapped_column(BigInteger)
+    # Files: the plaintext size the creator declared (the upload must match it exactly), and
+    # the blob store's id of the multipart upload in progress.
+    declared_size: Mapped[int | None] = mapped_column(BigInteger)
+    upload_id: Mapped[str | None] = mapped_column(String(1024))
 
     creator: Mapped[User] = relationship(lazy="joined")
     recipients: Mapped[list[SecretRecipient]] = relationship(

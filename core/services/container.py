@@ -18,6 +18,8 @@ from core.mail.protocol import Mailer
 from core.metrics import Metrics
 from core.services.admin import AdminService
 from core.services.audit import AuditLog
+from core.services.downloads import DownloadService
+from core.services.file_uploads import FileUploadService
 from core.services.lifecycle import Lifecycle
 from core.services.magic_links import MagicLinkService
 from core.services.manage import ManageService
@@ -56,6 +58,8 @@ class Services:
     magic_links: MagicLinkService
     admin: AdminService
     metrics: Metrics
+    files: FileUploadService
+    downloads: DownloadService
 
     def close(self) -> None:
         self.vault.close()
@@ -87,20 +91,27 @@ def build_services(
                           super_admin_emails=settings.super_admin_emails)
     metrics = Metrics(db, clock)
     audit_log = AuditLog(clock, metrics)
+    files = FileUploadService(db=db, blob_store=blob_store, clock=clock, random=random)
+    downloads = DownloadService(db=db, blob_store=blob_store, tokens=cache.tokens,
+                                replay_cache=cache.replay_cache, audit_log=audit_log,
+                                random=random)
     lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
         sessions=cache.sessions, replay_cache=cache.replay_cache, tokens=cache.tokens,
         cache=cache, tenants=tenants, users=users, audit=audit_log, metrics=metrics,
+        files=files, downloads=downloads,
         lifecycle=lifecycle,
         sharing=SharingService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,
             audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
+            files=files,
         ),
         reveal=RevealService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, lifecycle=lifecycle,
             audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, metrics=metrics,
+            downloads=downloads,
         ),
         manage=ManageService(
             settings=settings, db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock

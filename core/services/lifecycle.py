@@ -29,6 +29,8 @@ BURNED = "burned"
 REVOKED = "revoked"
 TERMINAL = (EXPIRED, BURNED, REVOKED)
 
+TEXT = "text"  # secret types: text formats (<= 64 KiB) and files (<= 1 GiB)
+FILE = "file"
 INTERNAL = "internal"  # recipients are org users, proven by SSO
 EXTERNAL = "external"  # recipients are email addresses, proven by magic links
 

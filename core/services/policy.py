@@ -11,6 +11,8 @@ from core.crypto import csl1
 from core.crypto.hpke import parse_public_key
 from core.crypto.meta import FORMATS
 from core.errors import InvalidInput, PayloadTooLarge
+from core.services.lifecycle import FILE, TEXT
+from core.services.uploads import FILE_MAX_BYTES
 
 INTERNAL_RECIPIENTS_MAX = 128
 EXTERNAL_RECIPIENTS_MAX = 64
@@ -40,6 +42,7 @@ class NewSecretRequest:
     expires_in_seconds: int
     view_limit: int | None
     public_key: bytes
+    plaintext_size: int | None = None  # files: declared, and the upload must match it
 
 
 def normalize_email(raw: str, *, field: str = "recipients") -> str:
@@ -107,15 +110,23 @@ def check_new_secret(request: NewSecretRequest) -> tuple[str, list[str], str | N
     if request.format not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
     if request.format == "file":
-        raise InvalidInput("file secrets are not available yet; use a text format",
-                           field="format")
+        check_file_size(request.plaintext_size)
     recipients = normalize_recipients(request.recipients,
                                       maximum=RECIPIENTS_MAX[request.audience])
     label = normalize_label(request.label)
     check_expiry(request.expires_in_seconds)
     check_view_limit(request.view_limit)
     parse_public_key(request.public_key)
-    return "text", recipients, label
+    return (FILE if request.format == "file" else TEXT), recipients, label
+
+
+def check_file_size(plaintext_size: int | None) -> int:
+    if plaintext_size is None or not 0 <= plaintext_size <= FILE_MAX_BYTES:
+        raise InvalidInput(
+            f"plaintext_size is the file's size in bytes, at most {FILE_MAX_BYTES:,} (1 GiB)",
+            field="plaintext_size",
+        )
+    return plaintext_size
 
 
 def max_plaintext_bytes(secret_type: str) -> int:

@@ -33,11 +33,13 @@ from core.errors import (
 from core.metrics import Metrics
 from core.services import audit
 from core.services.audit import AuditLog, actor_of
+from core.services.downloads import DownloadService
 from core.services.identity import ClientInfo, Guest, Viewer
 from core.services.lifecycle import (
     ACTIVE,
     BURNED,
     EXTERNAL,
+    FILE,
     PENDING,
     Lifecycle,
     effective_status,
@@ -74,7 +76,9 @@ class RevealedSecret:
     secret_id: str
     sealed_key: bytes
     sealed_meta: bytes
-    content: bytes
+    content: bytes | None  # texts: the stream itself
+    download_url: str | None  # files: where to fetch the stream (10 minutes, this viewer)
+    content_size: int | None
     views_left: int | None
     burned: bool
 
@@ -89,6 +93,7 @@ class RevealService:
     audit_log: AuditLog
     rate_limiter: RateLimiter
     clock: Clock
+    downloads: DownloadService
     metrics: Metrics | None = None
 
     def _load(self, viewer: Viewer, share_code: str) -> Secret:
@@ -193,8 +198,10 @@ class RevealService:
         self._refuse_unavailable(viewer, client, secret)
         if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:
             self._refuse_ended_meanwhile(viewer, client, secret)
+        is_file = secret.secret_type == FILE
         try:
-            content = self.blob_store.read(secret.blob_key)
+            # A text comes with the answer; a file is fetched through a download link.
+            content = None if is_file else self.blob_store.read(secret.blob_key)
         except BlobNotFound:
             # A concurrent last view (or a revoke) may have deleted it since we read the row.
             self._refuse_ended_meanwhile(viewer, client, secret)
@@ -203,13 +210,15 @@ class RevealService:
             public_key=public_key,
         )
         views_used, status = self._consume_view(viewer, client, secret)
-        if status == BURNED:
+        if status == BURNED and not is_file:
+            # A file's last download window stays open; the scheduler purges it afterwards.
             self.lifecycle.purge_blob(secret.id, secret.blob_key)
+        download_url = self.downloads.issue(viewer, secret) if is_file else None
         if self.metrics is not None:
             self.metrics.reveal_served(secret.audience, time.perf_counter() - started)
         return RevealedSecret(
             secret_id=secret.id, sealed_key=sealed_key, sealed_meta=secret.sealed_meta,
-            content=content,
+            content=content, download_url=download_url, content_size=secret.content_size,
             views_left=None if secret.view_limit is None else secret.view_limit - views_used,
             burned=status == BURNED,
         )

@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.cache.protocol import RateLimiter
-from core.clock import Clock, RandomSource, as_utc
+from core.clock import Clock, RandomSource
 from core.crypto.sharecode import generate_share_code
 from core.db.models import Secret, SecretRecipient
-from core.errors import Conflict, InvalidInput, NotFound, RateLimited
+from core.errors import Conflict, InvalidInput, RateLimited
 from core.services import audit, policy
 from core.services.audit import Actor, AuditLog
+from core.services.file_uploads import FileUploadService, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import ACTIVE, INTERNAL, PENDING
+from core.services.lifecycle import ACTIVE, FILE, INTERNAL, PENDING
 from core.services.users import UserDirectory
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
@@ -33,6 +34,7 @@ class CreatedSecret:
     sealed_key: bytes
     expires_at: datetime
     max_upload_bytes: int
+    upload: UploadInfo | None = None  # files: the part plan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +48,7 @@ class SharingService:
     rate_limiter: RateLimiter
     clock: Clock
     random: RandomSource
+    files: FileUploadService
 
     def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
         # Validate first: a refused request must not count against the creator.
@@ -70,13 +73,19 @@ class SharingService:
         new_key = self.vault.create_data_key(
             tenant_id=principal.tenant_id, secret_id=secret_id, public_key=request.public_key
         )
+        upload: UploadInfo | None = None
+        blob_key = upload_id = None
+        if secret_type == FILE:
+            blob_key, upload_id, upload = self.files.start(principal.tenant_id, secret_id,
+                                                           request.plaintext_size or 0)
         now = self.clock.now()
         secret = Secret(
             id=secret_id, tenant_id=principal.tenant_id, creator_id=principal.user_id,
             audience=request.audience, secret_type=secret_type, label=label, status=PENDING,
             view_limit=request.view_limit, views_used=0, created_at=now,
             expires_at=now + policy.check_expiry(request.expires_in_seconds),
-            wrapped_key=new_key.wrapped_key,
+            wrapped_key=new_key.wrapped_key, blob_key=blob_key, upload_id=upload_id,
+            declared_size=request.plaintext_size if secret_type == FILE else None,
             recipients=[SecretRecipient(email=email) for email in recipients],
         )
         for _attempt in range(5):
@@ -93,26 +102,18 @@ class SharingService:
             secret_id=secret_id, share_code=secret.share_code,
             share_url=f"{self.settings.base_url}/s/{secret.share_code}",
             sealed_key=new_key.sealed_key, expires_at=secret.expires_at,
-            max_upload_bytes=policy.max_upload_bytes(secret_type),
+            max_upload_bytes=policy.max_upload_bytes(secret_type), upload=upload,
         )
 
     def _own_pending(self, session: Session, principal: Principal, secret_id: str) -> Secret:
-        secret = session.scalar(
-            select(Secret).where(Secret.id == secret_id, Secret.tenant_id == principal.tenant_id,
-                                 Secret.creator_id == principal.user_id)
-        )
-        if secret is None:
-            raise NotFound("no such secret of yours")
-        if secret.status != PENDING:
-            raise Conflict(f"this secret is already {secret.status}; its content cannot change")
-        if as_utc(secret.created_at) + policy.PENDING_TTL <= self.clock.now():
-            raise Conflict("this upload was abandoned (not completed within an hour); start over")
-        return secret
+        return own_pending(session, principal, secret_id, self.clock)
 
     def upload_content(self, principal: Principal, secret_id: str, stream: bytes) -> int:
         """Store the ciphertext of a pending secret (retrying an upload replaces it)."""
         with self.db() as session:
             secret = self._own_pending(session, principal, secret_id)
+        if secret.secret_type == FILE:
+            raise Conflict("a file arrives in parts: PUT …/parts/{number}")
         policy.check_upload(secret.secret_type, stream[:32], len(stream))
         # Each upload gets its own key, and is attached only while the secret is still
         # pending: an upload racing `complete` can never replace content that went live.
@@ -139,11 +140,18 @@ class SharingService:
     def complete(
         self, principal: Principal, secret_id: str, sealed_meta: bytes, client: ClientInfo
     ) -> Secret:
-        """Activate a pending secret once its ciphertext is stored."""
+        """Activate a pending secret once its ciphertext is stored (and, for a file, its
+        parts are all there and assemble into exactly the declared size)."""
         policy.check_sealed_meta(sealed_meta)
+        with self.db() as session:
+            secret = self._own_pending(session, principal, secret_id)
+        # Outside any transaction: assembling a large file takes a moment.
+        stream_size = self.files.assemble(secret) if secret.upload_id else None
         with self.db.begin() as session:
             secret = self._own_pending(session, principal, secret_id)
-            if secret.blob_key is None:
+            if stream_size is not None:
+                secret.content_size, secret.upload_id = stream_size, None
+            if secret.blob_key is None or secret.upload_id is not None:
                 raise Conflict("upload the content before completing")
             secret.sealed_meta = sealed_meta
             secret.status = ACTIVE

@@ -39,7 +39,84 @@ def new_key_pair() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
     return private_key, public_raw
 
 
-class BrowserLikeClient:
+def encrypted_parts(stream: bytes, upload: dict[str, Any]) -> list[bytes]:
+    """Cut a CSL1 stream the way the browser does: record-aligned parts."""
+    first = upload["first_part_bytes"]
+    rest = upload["part_bytes"]
+    parts = [stream[:first]]
+    parts += [stream[offset:offset + rest] for offset in range(first, len(stream), rest)]
+    return parts
+
+
+class FileClientMixin:
+    """Files: declared size, parts to the api or straight to storage, download links."""
+
+    http: httpx.Client
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        raise NotImplementedError
+
+    def start_secret(
+        self, recipients: list[str] | None = None, **fields: Any
+    ) -> tuple[httpx.Response, Any]:
+        raise NotImplementedError
+
+    def create_file(self, content: bytes, name: str, recipients: list[str],
+                    media_type: str = "application/octet-stream", **fields: Any) -> ShareLink:
+        response, private_key = self.start_secret(
+            recipients, format="file", plaintext_size=len(content), **fields)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        data_key = hpke.open_data_key(b64url_decode(created["sealed_key"]), private_key,
+                                      created["id"], "create")
+        link_key = os.urandom(32)
+        header = csl1.StreamHeader.generate(SystemRandom())
+        stream = csl1.encrypt(content, link_key, data_key, created["id"], header)
+        self.send_parts(created, encrypted_parts(stream, created["upload"]))
+        sealed_meta = seal_meta(ContentMeta(format="file", name=name, type=media_type,
+                                            size=len(content)),
+                                link_key, data_key, created["id"], header.salt)
+        done = self.api("POST", created["complete_url"],
+                        json={"sealed_meta": b64url_encode(sealed_meta)})
+        assert done.status_code == 200, done.text
+        return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
+                         created["share_code"], created["id"], link_key)
+
+    def send_parts(self, created: dict[str, Any], parts: list[bytes]) -> None:
+        upload = created["upload"]
+        if upload["direct"]:
+            numbers = list(range(1, len(parts) + 1))
+            urls = self.api("POST", f"{upload['parts_url']}/urls", json={"parts": numbers})
+            assert urls.status_code == 200, urls.text
+            for number, part in zip(numbers, parts, strict=True):
+                stored = httpx.put(urls.json()["urls"][str(number)], content=part)
+                assert stored.status_code == 200, stored.text
+            return
+        for number, part in enumerate(parts, start=1):
+            sent = self.api("PUT", f"{upload['parts_url']}/{number}", content=part,
+                            headers={"content-type": "application/octet-stream"})
+            assert sent.status_code == 204, sent.text
+
+    def reveal_file(self, link: ShareLink) -> tuple[ContentMeta, bytes, dict[str, Any]]:
+        """(metadata, plaintext, the reveal answer) through the download link."""
+        private_key, public_raw = new_key_pair()
+        response = self.api("POST", f"/api/v1/shares/{link.share_code}/reveal",
+                            json={"public_key": b64url_encode(public_raw)})
+        if response.status_code != 200:
+            raise RevealFailed(response)
+        revealed = response.json()
+        data_key = hpke.open_data_key(b64url_decode(revealed["sealed_key"]), private_key,
+                                      revealed["secret_id"], "reveal")
+        download = self.http.get(revealed["download_url"], follow_redirects=True)
+        assert download.status_code == 200, download.text
+        stream = download.content
+        meta = open_meta(b64url_decode(revealed["sealed_meta"]), link.link_key, data_key,
+                         revealed["secret_id"], stream[8:24])
+        plaintext = csl1.decrypt(stream, link.link_key, data_key, revealed["secret_id"])
+        return meta, plaintext, revealed
+
+
+class BrowserLikeClient(FileClientMixin):
     def __init__(self, base_url: str, email: str, *, ip: str | None = None) -> None:
         self.email = email
         self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)

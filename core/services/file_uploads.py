@@ -1,0 +1,163 @@
+"""File uploads: a pending secret's ciphertext arrives in record-aligned parts.
+
+With a store that can presign (S3) the browser PUTs each part straight to storage and the api
+never carries the bytes; otherwise (the local store) the api receives the parts. Either way
+the server knows every part's exact size from the declared plaintext size, refuses what
+does not fit, and activates the secret only when the assembled stream is exactly as long as
+the declared size implies and starts with a valid CSL1 header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.blobstore.protocol import BlobStore
+from core.clock import Clock, RandomSource, as_utc
+from core.crypto import csl1
+from core.db.models import Secret
+from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from core.services import policy
+from core.services.identity import Principal
+from core.services.lifecycle import FILE, PENDING
+from core.services.uploads import (
+    FIRST_PART_BYTES,
+    PART_BODY_BYTES,
+    RECORDS_PER_PART,
+    UploadPlan,
+)
+
+PART_URL_TTL_SECONDS = 15 * 60
+MAX_URLS_PER_REQUEST = 128
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    part_count: int
+    first_part_bytes: int
+    part_bytes: int
+    records_per_part: int
+    direct: bool  # True: PUT parts to presigned storage URLs; False: PUT them to the api
+
+
+def own_pending(session: Session, principal: Principal, secret_id: str, clock: Clock) -> Secret:
+    secret = session.scalar(
+        select(Secret).where(Secret.id == secret_id, Secret.tenant_id == principal.tenant_id,
+                             Secret.creator_id == principal.user_id)
+    )
+    if secret is None:
+        raise NotFound("no such secret of yours")
+    if secret.status != PENDING:
+        raise Conflict(f"this secret is already {secret.status}; its content cannot change")
+    if as_utc(secret.created_at) + policy.PENDING_TTL <= clock.now():
+        raise Conflict("this upload was abandoned (not completed within an hour); start over")
+    return secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileUploadService:
+    db: sessionmaker[Session]
+    blob_store: BlobStore
+    clock: Clock
+    random: RandomSource
+
+    def start(self, tenant_id: str, secret_id: str, plaintext_size: int) -> tuple[
+            str, str, UploadInfo]:
+        """(blob key, upload id, what the browser needs to know) for a new file upload."""
+        blob_key = f"{tenant_id}/{secret_id}/{self.random.token_bytes(8).hex()}.csl1"
+        upload_id = self.blob_store.start_multipart(blob_key)
+        direct = self.blob_store.presign_part(blob_key, upload_id, 1, 60) is not None
+        plan = UploadPlan(plaintext_size)
+        return blob_key, upload_id, UploadInfo(
+            part_count=plan.part_count, first_part_bytes=FIRST_PART_BYTES,
+            part_bytes=PART_BODY_BYTES, records_per_part=RECORDS_PER_PART, direct=direct,
+        )
+
+    def _pending_file(self, principal: Principal, secret_id: str) -> tuple[Secret, UploadPlan]:
+        with self.db() as session:
+            secret = own_pending(session, principal, secret_id, self.clock)
+        if secret.secret_type != FILE or secret.upload_id is None or secret.blob_key is None:
+            raise Conflict("this secret is not a file upload")
+        return secret, UploadPlan(secret.declared_size or 0)
+
+    @staticmethod
+    def _check_part_number(plan: UploadPlan, part_number: int) -> None:
+        if not 1 <= part_number <= plan.part_count:
+            # Nothing beyond the declared size is ever accepted.
+            raise InvalidInput(f"this upload has parts 1 to {plan.part_count}; got part "
+                               f"{part_number}", field="part_number")
+
+    def receive_part(
+        self, principal: Principal, secret_id: str, part_number: int, body: bytes
+    ) -> None:
+        """A part carried by the api (stores that cannot presign)."""
+        secret, plan = self._pending_file(principal, secret_id)
+        self._check_part_number(plan, part_number)
+        expected = plan.part_size(part_number)
+        if len(body) > expected:
+            raise PayloadTooLarge(f"part {part_number} is {expected} bytes; got {len(body)}")
+        if len(body) != expected:
+            raise InvalidInput(f"part {part_number} is {expected} bytes; got {len(body)}",
+                               field="part")
+        assert secret.blob_key is not None and secret.upload_id is not None
+        if self.blob_store.presign_part(secret.blob_key, secret.upload_id, part_number, 60):
+            # Storage takes parts directly: the api never carries a file's bytes then.
+            raise Conflict("send parts straight to storage (POST …/parts/urls)")
+        self.blob_store.upload_part(secret.blob_key, secret.upload_id, part_number, [body])
+
+    def part_urls(
+        self, principal: Principal, secret_id: str, part_numbers: list[int]
+    ) -> dict[int, str]:
+        """Presigned URLs the browser PUTs parts to; short-lived, asked for as needed."""
+        secret, plan = self._pending_file(principal, secret_id)
+        if not 1 <= len(part_numbers) <= MAX_URLS_PER_REQUEST:
+            raise InvalidInput(f"ask for 1 to {MAX_URLS_PER_REQUEST} parts at a time",
+                               field="parts")
+        assert secret.blob_key is not None and secret.upload_id is not None
+        urls = {}
+        for part_number in part_numbers:
+            self._check_part_number(plan, part_number)
+            url = self.blob_store.presign_part(secret.blob_key, secret.upload_id, part_number,
+                                               PART_URL_TTL_SECONDS)
+            if url is None:
+                raise Conflict("this storage takes parts through the api, not directly")
+            urls[part_number] = url
+        return urls
+
+    def assemble(self, secret: Secret) -> int:
+        """Check every part against the plan, assemble them and check the result; returns
+        the stream size. Raises Conflict (or StreamFormatError) naming what is wrong."""
+        assert secret.blob_key is not None and secret.upload_id is not None
+        plan = UploadPlan(secret.declared_size or 0)
+        received = dict(self.blob_store.uploaded_parts(secret.blob_key, secret.upload_id))
+        for part_number in range(1, plan.part_count + 1):
+            if part_number not in received:
+                raise Conflict(f"part {part_number} of {plan.part_count} has not arrived")
+            if received[part_number] != plan.part_size(part_number):
+                raise Conflict(f"part {part_number} has {received[part_number]} bytes; the "
+                               f"declared size needs {plan.part_size(part_number)}")
+        extra = sorted(number for number in received if number > plan.part_count)
+        if extra:
+            raise Conflict(f"parts beyond the declared size arrived: {extra}")
+        size = self.blob_store.complete_multipart(secret.blob_key, secret.upload_id,
+                                                  plan.part_count)
+        if size != plan.stream_size:
+            raise Conflict(f"the upload is {size} bytes; the declared size needs "
+                           f"{plan.stream_size}")
+        header = b"".join(self.blob_store.open_range(secret.blob_key, 0,
+                                                     csl1.HEADER_SIZE - 1))
+        csl1.StreamHeader.parse(header)
+        return size
+
+    def cancel(self, principal: Principal, secret_id: str) -> None:
+        """Drop a pending secret and everything uploaded for it."""
+        with self.db() as session:
+            secret = own_pending(session, principal, secret_id, self.clock)
+        if secret.blob_key is not None and secret.upload_id is not None:
+            self.blob_store.abort_multipart(secret.blob_key, secret.upload_id)
+        self.blob_store.delete_prefix(f"{secret.tenant_id}/{secret.id}/")
+        with self.db.begin() as session:
+            session.execute(delete(Secret).where(Secret.id == secret.id,
+                                                 Secret.status == PENDING))
