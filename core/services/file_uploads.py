@@ -106,6 +106,14 @@ class FileUploadService:
             # Storage takes parts directly: the api never carries a file's bytes then.
             raise Conflict("send parts straight to storage (POST …/parts/urls)")
         self.blob_store.upload_part(secret.blob_key, secret.upload_id, part_number, [body])
+        with self.db() as session:
+            still_pending = session.scalar(select(Secret.id).where(
+                Secret.id == secret.id, Secret.status == PENDING))
+        if still_pending is None:
+            # Cancelled while this part was arriving: the cancel's cleanup ran before the part
+            # was written, so this part would be left behind.
+            self.blob_store.abort_multipart(secret.blob_key, secret.upload_id)
+            raise Conflict("this upload was cancelled")
 
     def part_urls(
         self, principal: Principal, secret_id: str, part_numbers: list[int]

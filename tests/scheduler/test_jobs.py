@@ -144,6 +144,38 @@ def test_abandoned_uploads_go_after_an_hour(world: World) -> None:
     assert (world.blobs.root / "default" / fresh[0]).exists()
 
 
+def test_abandoned_file_uploads_leave_no_parts_in_s3(database_url: str, moto: MotoServer) -> None:
+    """Unfinished multipart parts are invisible to listings (and billed): the job aborts them."""
+    bucket = f"abandon-{uuid.uuid4().hex[:12]}"
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    clock = MovableClock(START)
+    blobs = create_blob_store(Settings(blob_backend="s3", s3_endpoint_url=moto.endpoint_url,
+                                       s3_bucket=bucket))
+    db = create_session_factory(create_db_engine(database_url))
+    jobs = PurgeJobs(db=db, blob_store=blobs, clock=clock, lifecycle=Lifecycle(
+        db=db, blob_store=blobs, clock=clock, audit_log=AuditLog(clock)))
+    creator = seed_user(db, "alice@example.com", START)
+    [secret_id] = seed_secrets(db, blobs, count=1, creator_id=creator, created_at=START,
+                               expires_at=START + timedelta(days=1), status="pending")
+    blob_key = f"default/{secret_id}/file.csl1"
+    upload_id = blobs.start_multipart(blob_key)
+    blobs.upload_part(blob_key, upload_id, 1, [os.urandom(5 << 20)])
+    with db.begin() as session:
+        secret = session.get(Secret, secret_id)
+        assert secret is not None
+        secret.secret_type, secret.blob_key, secret.upload_id = "file", blob_key, upload_id
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+    clock.advance(timedelta(minutes=61))
+    assert jobs.remove_abandoned_uploads().processed == [secret_id]
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert not s3.list_objects_v2(Bucket=bucket).get("Contents")
+    with db() as session:
+        assert session.get(Secret, secret_id) is None
+    db.kw["bind"].dispose()
+
+
 def test_spent_magic_links_are_removed(world: World) -> None:
     [secret_id] = seed_secrets(world.db, world.blobs, count=1, creator_id=world.creator_id,
                                created_at=START, expires_at=START + timedelta(days=3))
