@@ -39,7 +39,7 @@ from core.services import policy
 from core.services.container import Services, build_services
 from core.services.uploads import MAX_PART_BYTES
 from core.settings import Settings
-from web import admin_pages, pages
+from web import admin_pages, download_pages, pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
 FORM_AND_JSON_LIMIT = 64 * 1024
@@ -87,7 +87,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (auth.router, secrets.router, shares.router, magic_links.router,
                    admin.router, downloads.router, users.router, health.router,
-                   metrics.router, pages.router,
+                   metrics.router, pages.router, download_pages.router,
                    admin_pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")

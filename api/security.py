@@ -25,6 +25,7 @@ def content_security_policy(storage_origins: tuple[str, ...] = ()) -> str:
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "require-trusted-types-for 'script'",
+        "trusted-types download-worker",  # the one script URL pages make (files/download.js)
     ])
 
 

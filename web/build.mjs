@@ -1,8 +1,10 @@
 // Bundles the browser code into web/static/dist/ with esbuild:
 //   js/lib/index.js   -> static/dist/cipherslip-crypto.js
 //   js/pages/<name>.js -> static/dist/<name>.js   (every page script, if any exist yet)
+//   js/sw/download-sw.js -> static/dist/download-sw.js (served at /download-sw.js)
 // ES modules for <script type="module" src="...">, self-contained (no code splitting), so they
-// run under CSP `script-src 'self'` with no inline script and no eval.
+// run under CSP `script-src 'self'` with no inline script and no eval. The service worker is a
+// classic script (IIFE): module service workers are still missing from some browsers.
 //
 // Usage: node build.mjs [--watch]
 import { existsSync, readdirSync, rmSync } from "node:fs";
@@ -32,7 +34,7 @@ function entryPoints() {
 /** Remove bundles of page scripts that no longer exist, so they cannot be served stale. */
 function removeStaleBundles(entries) {
   if (!existsSync(OUT_DIR)) return;
-  const expected = new Set(Object.keys(entries).flatMap((name) => [`${name}.js`, `${name}.js.map`]));
+  const expected = new Set([...Object.keys(entries), SERVICE_WORKER].flatMap((name) => [`${name}.js`, `${name}.js.map`]));
   for (const file of readdirSync(OUT_DIR)) {
     if ((file.endsWith(".js") || file.endsWith(".js.map")) && !expected.has(file)) {
       rmSync(path.join(OUT_DIR, file));
@@ -40,6 +42,7 @@ function removeStaleBundles(entries) {
   }
 }
 
+const SERVICE_WORKER = "download-sw";
 const entries = entryPoints();
 const options = {
   entryPoints: entries,
@@ -58,11 +61,19 @@ const options = {
   logLevel: "info",
 };
 
+const workerOptions = {
+  ...options,
+  entryPoints: { [SERVICE_WORKER]: path.join(WEB_DIR, "js", "sw", `${SERVICE_WORKER}.js`) },
+  format: "iife",
+};
+
 removeStaleBundles(entries);
 if (process.argv.includes("--watch")) {
-  const context = await esbuild.context(options);
-  await context.watch();
-  console.log(`watching ${Object.keys(entries).length} entries (new page files need a restart)`);
+  for (const buildOptions of [options, workerOptions]) {
+    const context = await esbuild.context(buildOptions);
+    await context.watch();
+  }
+  console.log(`watching ${Object.keys(entries).length + 1} entries (new page files need a restart)`);
 } else {
-  await esbuild.build(options);
+  await Promise.all([esbuild.build(options), esbuild.build(workerOptions)]);
 }

@@ -23,6 +23,7 @@ from core.crypto.sharecode import normalize_share_code
 from core.errors import AccessDenied, NotFound
 from core.services import policy
 from core.services.identity import Guest, Principal
+from core.services.uploads import FILE_MAX_BYTES
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -77,6 +78,7 @@ def new_secret(request: Request, user: CurrentUser, templates: TemplatesDep) -> 
             "recipients_max": policy.INTERNAL_RECIPIENTS_MAX,
             "external_recipients_max": policy.EXTERNAL_RECIPIENTS_MAX,
             "text_max_bytes": policy.TEXT_MAX_BYTES,
+            "file_max_bytes": FILE_MAX_BYTES,
             "label_max": policy.LABEL_MAX_CHARS,
             "view_limit_max": policy.VIEW_LIMIT_MAX,
         },

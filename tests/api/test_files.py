@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from core.db.models import AuditEvent, Secret
 from core.services.uploads import UploadPlan
-from scheduler.jobs import PurgeJobs
 from tests.support.client import BrowserLikeClient, RevealFailed
 from tests.support.moto import MotoServer
 from tests.support.stack import Stack, VaultServer, running_stack
@@ -91,8 +90,7 @@ def test_last_view_keeps_the_file_for_the_download_window(file_stack: Stack) -> 
         assert secret is not None and secret.status == "burned" and secret.wrapped_key is None
         blob_key = secret.blob_key
     assert blob_key is not None and file_stack.services.blob_store.exists(blob_key)
-    jobs = PurgeJobs(db=file_stack.services.db, lifecycle=file_stack.services.lifecycle,
-                     blob_store=file_stack.services.blob_store, clock=file_stack.clock)
+    jobs = file_stack.purge_jobs()
     file_stack.clock.advance(timedelta(minutes=9))
     assert jobs.retry_blob_deletes().processed == []
     assert bob.http.get(revealed["download_url"], follow_redirects=True).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from core.blobstore.s3_cors import browser_cors_configuration
 from tests.support.servers import free_port
 
 REGION = "us-east-1"
@@ -26,6 +28,18 @@ class MotoServer:
             aws_access_key_id=CREDENTIALS["aws_access_key_id"],
             aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
         )
+
+
+    def browser_bucket(self, prefix: str = "files") -> str:
+        """A new bucket; call ``allow_browser`` once the web origin is known."""
+        bucket = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        self.client("s3").create_bucket(Bucket=bucket)
+        return bucket
+
+    def allow_browser(self, bucket: str, base_url: str) -> None:
+        """The CORS rule production buckets get (docs/DEPLOYMENT.md)."""
+        self.client("s3").put_bucket_cors(
+            Bucket=bucket, CORSConfiguration=browser_cors_configuration(base_url))
 
 
 @contextmanager

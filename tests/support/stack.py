@@ -14,6 +14,7 @@ from api.app import create_app
 from cli.main import server_options
 from core.services.container import Services, build_services
 from core.settings import Settings
+from scheduler.jobs import PurgeJobs
 from tests.support.client import BrowserLikeClient
 from tests.support.clock import MovableClock
 from tests.support.servers import UvicornThread, bound_socket
@@ -96,6 +97,11 @@ class Stack:
         """Ciphertext files of a secret in the (local) blob store."""
         directory = self.settings.effective_blob_dir / self.settings.tenant_id / secret_id
         return sorted(path for path in directory.glob("*") if path.is_file())
+
+    def purge_jobs(self) -> PurgeJobs:
+        """The scheduler's jobs over this stack's database and blob store, on its clock."""
+        return PurgeJobs(db=self.services.db, lifecycle=self.services.lifecycle,
+                         blob_store=self.services.blob_store, clock=self.clock)
 
     def user(self, email: str) -> BrowserLikeClient:
         client = BrowserLikeClient(self.base_url, email).sign_in()

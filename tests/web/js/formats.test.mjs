@@ -8,6 +8,7 @@ import {
   fileNameFor,
   mediaTypeFor,
   prettyForDisplay,
+  safeFileName,
   validateContent,
 } from "../../../web/js/formats/index.js";
 import { engineJsonError, findJsonError } from "../../../web/js/formats/json.js";
@@ -542,5 +543,33 @@ describe("mediaTypeFor", () => {
     assert.equal(mediaTypeFor("yaml"), "application/yaml");
     assert.equal(mediaTypeFor("env"), "text/plain; charset=utf-8");
     assert.throws(() => mediaTypeFor("file"), TypeError);
+  });
+});
+
+describe("safeFileName", () => {
+  test("keeps a normal name, Unicode included", () => {
+    assert.equal(safeFileName("clé privée ✓.pem"), "clé privée ✓.pem");
+    assert.equal(safeFileName("archive.tar.gz"), "archive.tar.gz");
+    assert.equal(safeFileName("README"), "README");
+  });
+  test("takes paths, controls and bidi tricks out", () => {
+    assert.equal(safeFileName("../../etc/passwd"), "_.._etc_passwd");
+    assert.equal(safeFileName("C:\\Users\\me\\key.pem"), "C_Users_me_key.pem");
+    assert.equal(safeFileName("invoice\u202Efdp.exe"), "invoicefdp.exe");
+    assert.equal(safeFileName("a\nb\u0000c.txt"), "abc.txt");
+  });
+  test("never returns an empty, dot-only or device name", () => {
+    for (const name of ["", "   ", "...", null, undefined, 42]) {
+      assert.equal(safeFileName(/** @type {any} */ (name)), "download", String(name));
+    }
+    assert.equal(safeFileName(".env"), "env");
+  });
+  test("shortens long names but keeps the extension", () => {
+    const long = `${"ä".repeat(300)}.pdf`;
+    const safe = safeFileName(long);
+    assert.ok(safe.endsWith(".pdf"));
+    assert.ok([...safe].length <= MAX_FILE_NAME_LENGTH);
+    assert.ok(new TextEncoder().encode(safe).length <= 240);
+    assert.equal(safeFileName("nul.txt"), "_nul.txt");
   });
 });

@@ -31,6 +31,7 @@ const LINE_SEPARATORS = /[\p{Zl}\p{Zp}]/gu;
 // Path separators and the characters Windows reserves.
 const UNSAFE = /[<>:"/\\|?*]+/g;
 const EDGE_DOTS_AND_SPACES = /^[.\s]+|[.\s]+$/g;
+const FILE_EXTENSION = /(?<=[^.])\.[\p{L}\p{N}]{1,15}$/u;
 const WINDOWS_DEVICE = /^(?:CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])$/i;
 
 /**
@@ -66,12 +67,7 @@ export function mediaTypeFor(format) {
  */
 export function fileNameFor(format, label) {
   const extensions = EXTENSIONS[requireTextFormat(format)];
-  let name = (typeof label === "string" ? label : "")
-    .replace(LONE_SURROGATE, "\uFFFD")
-    .replace(DROPPED, "")
-    .replace(LINE_SEPARATORS, " ")
-    .replace(UNSAFE, "_")
-    .replace(/[.\s]+$/, "");
+  let name = cleaned(label);
   let extension = extensions[0];
   const lower = name.toLowerCase();
   const own = extensions.find((candidate) => lower.endsWith(candidate));
@@ -79,8 +75,41 @@ export function fileNameFor(format, label) {
     extension = name.slice(name.length - own.length);
     name = name.slice(0, name.length - own.length);
   }
-  name = truncate(name.replace(EDGE_DOTS_AND_SPACES, ""), extension).replace(EDGE_DOTS_AND_SPACES, "");
-  if (/^_*$/.test(name)) name = DEFAULT_NAME;
+  return finished(name, extension);
+}
+
+/**
+ * A safe name to save a received file under: its sender's file name with the same cleaning as
+ * fileNameFor (leading dots go too, as browsers do), the extension (letters and digits, up to
+ * 15) kept when the name is shortened.
+ * @param {string | null | undefined} name
+ * @returns {string} "download" when nothing usable is left
+ */
+export function safeFileName(name) {
+  const whole = cleaned(name);
+  const extension = (FILE_EXTENSION.exec(whole) ?? [""])[0];
+  const stem = whole.slice(0, whole.length - extension.length);
+  return finished(stem, extension, "download");
+}
+
+/** @param {unknown} text */
+function cleaned(text) {
+  return (typeof text === "string" ? text : "")
+    .replace(LONE_SURROGATE, "\uFFFD")
+    .replace(DROPPED, "")
+    .replace(LINE_SEPARATORS, " ")
+    .replace(UNSAFE, "_")
+    .replace(/[.\s]+$/, "");
+}
+
+/**
+ * @param {string} stem
+ * @param {string} extension
+ * @param {string} [fallback]
+ */
+function finished(stem, extension, fallback = DEFAULT_NAME) {
+  let name = truncate(stem.replace(EDGE_DOTS_AND_SPACES, ""), extension).replace(EDGE_DOTS_AND_SPACES, "");
+  if (/^_*$/.test(name)) name = fallback;
   if (WINDOWS_DEVICE.test(name.split(".")[0].trimEnd())) name = `_${name}`;
   return name + extension;
 }

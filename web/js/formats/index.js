@@ -13,7 +13,7 @@ import { requireTextFormat } from "./files.js";
 import { prettyJson, validateJson } from "./json.js";
 import { validateYaml } from "./yaml.js";
 
-export { MAX_FILE_NAME_LENGTH, TEXT_FORMATS, fileNameFor, mediaTypeFor } from "./files.js";
+export { MAX_FILE_NAME_LENGTH, TEXT_FORMATS, fileNameFor, mediaTypeFor, safeFileName } from "./files.js";
 
 /** @typedef {import("./files.js").TextFormat} TextFormat */
 /** @typedef {import("./json.js").FormatError} FormatError */

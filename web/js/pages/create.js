@@ -4,9 +4,14 @@
  * 1. ask the API to create the secret, sending a fresh public key; the vault's data key comes
  *    back HPKE-sealed to it;
  * 2. make the link key, encrypt (CSL1) and seal the metadata with link key + data key;
- * 3. upload, complete, and show `{share_url}#{link key}`: the key exists only in that URL.
+ * 3. upload (files: in parts, with progress and Cancel), complete, and show
+ *    `{share_url}#{link key}`: the key exists only in that URL.
  */
 
+import { FILE_MAX_BYTES } from "../files/plan.js";
+import { formatBytes } from "../files/progress.js";
+import { Aborted, uploadFile } from "../files/upload.js";
+import { mediaTypeFor, validateContent } from "../formats/index.js";
 import {
   decodeBase64url,
   encodeBase64url,
@@ -19,33 +24,33 @@ import {
 } from "../lib/index.js";
 import { ApiError, apiRequest } from "../ui/api.js";
 import { byId, copyText, hide, show, showMessage } from "../ui/dom.js";
+import { ProgressView } from "../ui/progress.js";
+import { RecipientField } from "../ui/recipients.js";
 
-const EMAIL = /^[^@\s,;<>()[\]"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 const form = /** @type {HTMLFormElement} */ (byId("create-form"));
 const limits = {
   recipients: Number(form.dataset.recipientsMax),
   externalRecipients: Number(form.dataset.externalRecipientsMax),
   textBytes: Number(form.dataset.textMaxBytes),
+  fileBytes: Number(form.dataset.fileMaxBytes) || FILE_MAX_BYTES,
   label: Number(form.dataset.labelMax),
   viewLimit: Number(form.dataset.viewLimitMax),
 };
-const recipientInput = /** @type {HTMLInputElement} */ (byId("recipient-input"));
-const recipientList = byId("recipient-list");
-const suggestions = byId("recipient-suggestions");
 const content = /** @type {HTMLTextAreaElement} */ (byId("content"));
-const contentSize = byId("content-size");
+const fileInput = /** @type {HTMLInputElement} */ (byId("file"));
+const formatSelect = /** @type {HTMLSelectElement} */ (byId("format"));
+const formatErrors = byId("format-errors");
 const formError = byId("form-error");
 const shareButton = /** @type {HTMLButtonElement} */ (byId("share-button"));
 const encoder = new TextEncoder();
-
-/** @type {string[]} */
-const recipients = [];
 
 /** @returns {"internal"|"external"} */
 function audience() {
   const checked = /** @type {HTMLInputElement} */ (form.querySelector('input[name="audience"]:checked'));
   return checked.value === "external" ? "external" : "internal";
 }
+
+const recipients = new RecipientField(audience);
 
 function recipientsMax() {
   return audience() === "external" ? limits.externalRecipients : limits.recipients;
@@ -55,87 +60,84 @@ for (const choice of form.querySelectorAll('input[name="audience"]')) {
   choice.addEventListener("change", () => {
     const hint = byId("recipients-hint");
     hint.textContent = (audience() === "external" ? hint.dataset.external : hint.dataset.internal) ?? "";
-    suggestions.replaceChildren();
+    recipients.clearSuggestions();
   });
 }
 
-function renderRecipients() {
-  recipientList.replaceChildren(...recipients.map((email) => {
-    const item = document.createElement("li");
-    item.dataset.email = email;
-    const text = document.createElement("span");
-    text.textContent = email;
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.textContent = "×";
-    remove.setAttribute("aria-label", `Remove ${email}`);
-    remove.addEventListener("click", () => {
-      recipients.splice(recipients.indexOf(email), 1);
-      renderRecipients();
-    });
-    item.append(text, remove);
-    return item;
-  }));
+function isFile() {
+  return formatSelect.value === "file";
 }
 
-/** Move whatever is typed or pasted in the input into the recipient list. */
-function takeTypedRecipients() {
-  const typed = recipientInput.value.split(/[\s,;]+/).map((part) => part.trim().toLowerCase())
-    .filter(Boolean);
-  const invalid = typed.filter((email) => !EMAIL.test(email));
-  for (const email of typed) {
-    if (EMAIL.test(email) && !recipients.includes(email)) recipients.push(email);
-  }
-  recipientInput.value = invalid.join(", ");
-  renderRecipients();
-  return invalid;
-}
-
-let suggestionTimer = 0;
-recipientInput.addEventListener("input", () => {
-  if (/[,;\s]/.test(recipientInput.value)) takeTypedRecipients();
-  window.clearTimeout(suggestionTimer);
-  const query = recipientInput.value.trim();
-  // The org directory only helps with colleagues.
-  if (query.length < 2 || audience() === "external") return;
-  suggestionTimer = window.setTimeout(async () => {
-    try {
-      const users = await apiRequest("GET", `/api/v1/users?q=${encodeURIComponent(query)}`);
-      suggestions.replaceChildren(...users.map((/** @type {{email: string, name: string}} */ user) => {
-        const option = document.createElement("option");
-        option.value = user.email;
-        option.label = user.name;
-        return option;
-      }));
-    } catch {
-      // Suggestions are a convenience; typing the address still works.
-    }
-  }, 200);
+formatSelect.addEventListener("change", () => {
+  byId("text-group").hidden = isFile();
+  byId("file-group").hidden = !isFile();
+  content.classList.toggle("mono", formatSelect.value !== "text");
+  hide(formatErrors);
 });
-recipientInput.addEventListener("keydown", (event) => {
-  if (event.key === "Enter") {
-    event.preventDefault();
-    takeTypedRecipients();
-  }
-});
-recipientInput.addEventListener("blur", () => takeTypedRecipients());
 
 content.addEventListener("input", () => {
-  contentSize.textContent = encoder.encode(content.value).length.toLocaleString("en-US");
+  byId("content-size").textContent = encoder.encode(content.value).length.toLocaleString("en-US");
+  // Once errors are on screen, keep them current while they are being fixed.
+  if (!formatErrors.hidden) checkFormat();
 });
+
+fileInput.addEventListener("change", () => {
+  const file = fileInput.files?.[0];
+  byId("file-size").textContent = file ? formatBytes(file.size) : "";
+});
+
+/**
+ * Show the format's errors, each with its line (and column where the format has one).
+ * @returns {boolean} whether the content is valid for its format
+ */
+function checkFormat() {
+  const format = /** @type {"text"|"json"|"yaml"|"env"} */ (formatSelect.value);
+  const result = validateContent(format, content.value);
+  if (result.ok) {
+    hide(formatErrors);
+    return true;
+  }
+  const name = formatSelect.selectedOptions[0].textContent?.split(" ")[0] ?? format;
+  formatErrors.replaceChildren(...result.errors.map((error) => {
+    const item = document.createElement("li");
+    const where = error.column ? `Line ${error.line}, column ${error.column}` : `Line ${error.line}`;
+    item.textContent = `${where}: ${error.message}`;
+    return item;
+  }));
+  formatErrors.setAttribute("aria-label", `This is not valid ${name}`);
+  show(formatErrors);
+  return false;
+}
+
+/** @returns {number|null} null for unlimited */
+function readViewLimit() {
+  const mode = /** @type {HTMLInputElement} */ (form.querySelector('input[name="view-mode"]:checked'));
+  if (mode.value === "unlimited") return null;
+  return Number(/** @type {HTMLInputElement} */ (byId("view-limit")).value);
+}
 
 /** @returns {string|null} what is wrong with the form, in words */
 function problemWithForm() {
-  const invalid = takeTypedRecipients();
+  const invalid = recipients.takeTyped();
   if (invalid.length) return `Not an email address: ${invalid.join(", ")}`;
-  if (recipients.length === 0) return "Add at least one recipient.";
-  if (recipients.length > recipientsMax()) {
-    return `At most ${recipientsMax()} recipients per secret (you added ${recipients.length}).`;
+  if (recipients.emails.length === 0) return "Add at least one recipient.";
+  if (recipients.emails.length > recipientsMax()) {
+    return `At most ${recipientsMax()} recipients per secret (you added ${recipients.emails.length}).`;
   }
-  const bytes = encoder.encode(content.value).length;
-  if (bytes === 0) return "Type or paste the secret to share.";
-  if (bytes > limits.textBytes) {
-    return `The secret is ${bytes.toLocaleString("en-US")} bytes; the limit is ${limits.textBytes.toLocaleString("en-US")}.`;
+  if (isFile()) {
+    const file = fileInput.files?.[0];
+    if (!file) return "Choose the file to share.";
+    if (file.size > limits.fileBytes) {
+      return `The file is ${file.size.toLocaleString("en-US")} bytes; the limit is `
+        + `${limits.fileBytes.toLocaleString("en-US")} bytes (1 GiB).`;
+    }
+  } else {
+    const bytes = encoder.encode(content.value).length;
+    if (bytes === 0) return "Type or paste the secret to share.";
+    if (bytes > limits.textBytes) {
+      return `The secret is ${bytes.toLocaleString("en-US")} bytes; the limit is ${limits.textBytes.toLocaleString("en-US")}.`;
+    }
+    if (!checkFormat()) return "Fix the errors shown under the secret, or choose the Text format.";
   }
   if (/** @type {HTMLInputElement} */ (byId("label")).value.trim().length > limits.label) {
     return `The label is at most ${limits.label} characters.`;
@@ -147,46 +149,96 @@ function problemWithForm() {
   return null;
 }
 
-/** @returns {number|null} null for unlimited */
-function readViewLimit() {
-  const mode = /** @type {HTMLInputElement} */ (form.querySelector('input[name="view-mode"]:checked'));
-  if (mode.value === "unlimited") return null;
-  return Number(/** @type {HTMLInputElement} */ (byId("view-limit")).value);
-}
-
-/** @returns {Promise<string>} the full share URL */
-async function encryptAndUpload() {
-  const plaintext = encoder.encode(content.value);
-  const format = /** @type {HTMLSelectElement} */ (byId("format")).value;
+/**
+ * Create the secret, encrypt and upload, complete.
+ * @param {AbortSignal} signal Cancel (files)
+ * @returns {Promise<string>} the full share URL
+ */
+async function encryptAndUpload(signal) {
+  const format = formatSelect.value;
+  const file = isFile() ? /** @type {File} */ (fileInput.files?.[0]) : null;
+  const plaintext = file ? null : encoder.encode(content.value);
   const { keyPair, publicKeyRaw } = await newRecipientKeyPair();
   const created = await apiRequest("POST", "/api/v1/secrets", {
     audience: audience(),
-    recipients,
+    recipients: recipients.emails,
     format,
     label: /** @type {HTMLInputElement} */ (byId("label")).value.trim() || null,
     expires_in_seconds: Number(/** @type {HTMLSelectElement} */ (byId("expiry")).value),
     view_limit: readViewLimit(),
     public_key: encodeBase64url(publicKeyRaw),
+    ...(file ? { plaintext_size: file.size } : {}),
   });
   const dataKey = await openDataKey(keyPair, decodeBase64url(created.sealed_key), created.id, "create");
   const linkKey = generateLinkKey();
   try {
-    const stream = await encryptContent(plaintext, linkKey, dataKey, created.id);
-    const sealedMeta = await sealMeta(
-      { format, name: null, type: "text/plain; charset=utf-8", size: plaintext.length },
-      linkKey, dataKey, created.id, stream.subarray(8, 24),
-    );
-    await apiRequest("PUT", created.upload_url, stream);
+    let salt;
+    let meta;
+    if (file) {
+      salt = await uploadWithProgress(file, created, linkKey, dataKey, signal);
+      meta = { format, name: file.name, type: file.type || "application/octet-stream", size: file.size };
+    } else {
+      const text = /** @type {Uint8Array} */ (plaintext);
+      const stream = await encryptContent(text, linkKey, dataKey, created.id);
+      salt = stream.subarray(8, 24);
+      meta = { format, name: null, type: mediaTypeFor(/** @type {any} */ (format)), size: text.length };
+      await apiRequest("PUT", created.upload_url, stream);
+      text.fill(0);
+    }
+    const sealedMeta = await sealMeta(meta, linkKey, dataKey, created.id, salt);
     const completed = await apiRequest("POST", created.complete_url, {
       sealed_meta: encodeBase64url(sealedMeta),
     });
     return `${completed.share_url}#${encodeLinkKey(linkKey)}`;
+  } catch (error) {
+    if (file) await abandon(created.id);
+    throw error;
   } finally {
     dataKey.fill(0);
     linkKey.fill(0);
-    plaintext.fill(0);
   }
 }
+
+/** Drop a file secret that will never be completed, with whatever was uploaded of it. */
+async function abandon(secretId) {
+  try {
+    await apiRequest("DELETE", `/api/v1/secrets/${secretId}`);
+  } catch {
+    // The scheduler removes uploads not completed within an hour anyway.
+  }
+}
+
+/**
+ * @param {File} file
+ * @param {any} created
+ * @param {Uint8Array} linkKey
+ * @param {Uint8Array} dataKey
+ * @param {AbortSignal} signal
+ */
+async function uploadWithProgress(file, created, linkKey, dataKey, signal) {
+  byId("upload-name").textContent = file.name;
+  const bar = /** @type {HTMLProgressElement} */ (byId("upload-progress"));
+  /** @type {ProgressView | null} */
+  let view = null;
+  show(byId("upload"));
+  try {
+    return await uploadFile({
+      file, created, linkKey, dataKey, signal,
+      onProgress: (sent, total) => {
+        view ??= new ProgressView(bar, byId("upload-status"), total);
+        view.update(sent);
+      },
+    });
+  } finally {
+    hide(byId("upload"));
+  }
+}
+
+/** @type {AbortController | null} */
+let running = null;
+const warnBeforeLeaving = (/** @type {BeforeUnloadEvent} */ event) => event.preventDefault();
+
+byId("upload-cancel").addEventListener("click", () => running?.abort());
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -196,19 +248,31 @@ form.addEventListener("submit", async (event) => {
     showMessage(formError, problem);
     return;
   }
+  running = new AbortController();
   shareButton.disabled = true;
   shareButton.textContent = "Encrypting…";
+  window.addEventListener("beforeunload", warnBeforeLeaving);
   try {
-    const shareUrl = await encryptAndUpload();
+    const shareUrl = await encryptAndUpload(running.signal);
     content.value = "";
+    fileInput.value = "";
     /** @type {HTMLInputElement} */ (byId("share-url")).value = shareUrl;
     hide(form);
     show(byId("result"));
   } catch (error) {
-    const message = error instanceof ApiError ? error.message
-      : "Encryption failed in this browser; nothing was shared.";
+    let message = "Encryption failed in this browser; nothing was shared.";
+    if (error instanceof Aborted || running.signal.aborted) message = "Upload cancelled; nothing was shared.";
+    else if (error instanceof ApiError) message = error.message;
+    else if (error instanceof Error && error.name === "PartRefused") message = `The upload was refused: ${error.message}.`;
+    else if (error instanceof Error && error.name === "RetryableError") {
+      message = `The upload failed after several attempts (${error.message}); nothing was shared.`;
+    } else if (error instanceof Error && error.name === "NotReadableError") {
+      message = "The file could not be read (was it moved or changed?); nothing was shared.";
+    }
     showMessage(formError, message);
   } finally {
+    window.removeEventListener("beforeunload", warnBeforeLeaving);
+    running = null;
     shareButton.disabled = false;
     shareButton.textContent = "Share secret";
   }

@@ -1,9 +1,12 @@
 /**
  * The share page: moves the link key from the URL fragment into this tab's sessionStorage (so
  * it survives the sign-in round trip and leaves the address bar and history), then on
- * "Reveal content" gets the data key sealed to a fresh key pair and decrypts locally.
+ * "Reveal content" / "Download file" gets the data key sealed to a fresh key pair and decrypts
+ * locally: text is shown in its format; a file is decrypted as it downloads.
  */
 
+import { DownloadFailed } from "../files/decrypt.js";
+import { fileNameFor, mediaTypeFor, prettyForDisplay } from "../formats/index.js";
 import {
   decodeBase64url,
   decryptContent,
@@ -21,9 +24,48 @@ import {
   stashFragment,
   stashedLinkKey,
 } from "../ui/linkkeys.js";
+import { showAndSaveFile } from "../ui/revealfile.js";
 
-/** @param {string} shareCode */
-async function reveal(shareCode) {
+const FORMAT_NAMES = { text: "Text", json: "JSON", yaml: "YAML", env: "Env" };
+
+/**
+ * @param {any} revealed the API's reveal answer for a text secret
+ * @param {Uint8Array} linkKey
+ * @param {Uint8Array} dataKey
+ * @param {string} label
+ */
+async function showText(revealed, linkKey, dataKey, label) {
+  const stream = decodeBase64url(revealed.content);
+  const meta = await openMeta(decodeBase64url(revealed.sealed_meta), linkKey, dataKey,
+    revealed.secret_id, stream.subarray(8, 24));
+  const plaintext = await decryptContent(stream, linkKey, dataKey, revealed.secret_id);
+  const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(plaintext);
+  plaintext.fill(0);
+  const format = meta.format in FORMAT_NAMES ? meta.format : "text";
+  const shown = prettyForDisplay(format, text);
+  const box = /** @type {HTMLTextAreaElement} */ (byId("secret-text"));
+  box.value = shown;
+  box.rows = Math.min(30, Math.max(8, shown.split("\n").length + 1));
+  byId("secret-format").textContent = FORMAT_NAMES[/** @type {keyof FORMAT_NAMES} */ (format)];
+  // Copy and download give the original exactly; only the display is re-indented.
+  byId("copy-secret").addEventListener("click", () => copyText(text, byId("copy-status")));
+  byId("download-text").addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([text], { type: mediaTypeFor(format) }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = fileNameFor(format, label);
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  });
+  if (revealed.burned) show(byId("burn-notice"));
+  show(byId("revealed"));
+}
+
+/**
+ * @param {string} shareCode
+ * @param {string} label
+ */
+async function reveal(shareCode, label) {
   const linkKey = stashedLinkKey(shareCode);
   if (!linkKey) throw new Error("missing link key");
   const { keyPair, publicKeyRaw } = await newRecipientKeyPair();
@@ -31,14 +73,15 @@ async function reveal(shareCode) {
     public_key: encodeBase64url(publicKeyRaw),
   });
   const dataKey = await openDataKey(keyPair, decodeBase64url(revealed.sealed_key), revealed.secret_id, "reveal");
+  byId("views-left").textContent = revealed.views_left === null ? "Unlimited" : String(revealed.views_left);
+  if (revealed.burned) forgetLinkKey(shareCode);
   try {
-    const stream = decodeBase64url(revealed.content);
-    const meta = await openMeta(decodeBase64url(revealed.sealed_meta), linkKey, dataKey,
-      revealed.secret_id, stream.subarray(8, 24));
-    const plaintext = await decryptContent(stream, linkKey, dataKey, revealed.secret_id);
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
-    plaintext.fill(0);
-    return { text, meta, viewsLeft: revealed.views_left, burned: revealed.burned };
+    hide(byId("reveal-panel"));
+    if (revealed.download_url) await showAndSaveFile(revealed, linkKey, dataKey);
+    else await showText(revealed, linkKey, dataKey, label);
+  } catch (error) {
+    show(byId("reveal-panel"));
+    throw error;
   } finally {
     dataKey.fill(0);
     linkKey.fill(0);
@@ -50,6 +93,7 @@ async function setUpSharePage() {
   const shareCode = panel.dataset.shareCode ?? "";
   stashFragment(shareCode);
   const button = /** @type {HTMLButtonElement} */ (byId("reveal-button"));
+  const idleText = button.textContent ?? "";
   const errorBox = byId("reveal-error");
   button.disabled = true;
   // Opened from an email sign-in link in a new tab: the tab holding the link may pass the key.
@@ -63,34 +107,26 @@ async function setUpSharePage() {
     button.disabled = true;
     button.textContent = "Decrypting…";
     try {
-      const { text, viewsLeft, burned } = await reveal(shareCode);
-      /** @type {HTMLTextAreaElement} */ (byId("secret-text")).value = text;
-      byId("views-left").textContent = viewsLeft === null ? "Unlimited" : String(viewsLeft);
-      if (burned) {
-        show(byId("burn-notice"));
-        forgetLinkKey(shareCode);
-      }
-      hide(panel);
-      show(byId("revealed"));
+      await reveal(shareCode, panel.dataset.label ?? "");
     } catch (error) {
       if (error instanceof ApiError && error.status === 410) {
         forgetLinkKey(shareCode);
         window.location.reload();  // the server renders the Expired/Burned/Revoked page
         return;
       }
-      const message = error instanceof ApiError ? error.message
+      const message = error instanceof ApiError || error instanceof DownloadFailed ? error.message
         : "This link's key does not open the secret: the link may be damaged. Ask the sender for the full link.";
       showMessage(errorBox, message);
       button.disabled = false;
-      button.textContent = "Reveal content";
+      button.textContent = idleText;
     }
-  });
-  byId("copy-secret").addEventListener("click", () => {
-    copyText(/** @type {HTMLTextAreaElement} */ (byId("secret-text")).value, byId("copy-status"));
   });
 }
 
-/** The visitor page of an external secret: ask for a sign-in link by email. */
+/**
+ * The visitor page of an external secret: ask for a sign-in link by email.
+ * @param {string} shareCode
+ */
 function setUpMagicLinkForm(shareCode) {
   const form = document.getElementById("magic-link-form");
   if (!form) return;
