@@ -132,7 +132,7 @@ def test_fifty_mib_round_trip_with_the_same_sha256(
     assert len(part_puts) == 7  # 50 MiB in ~8 MiB parts
     if backend == "s3":
         # The api never carried the bytes: every part went to the storage origin.
-        assert all(r.url.startswith(stack.settings.s3_endpoint_url + "/") for r in part_puts)
+        assert all(r.url.startswith(f"{stack.settings.s3_endpoint_url}/") for r in part_puts)
         assert all("partNumber=" in r.url for r in part_puts)
     else:
         assert all(re.search(r"/api/v1/secrets/[^/]+/parts/\d$", r.url) for r in part_puts)
