@@ -70,14 +70,18 @@ function sealPart(encryptor, plaintext, part) {
  * @param {Uint8Array} options.dataKey
  * @param {(sentBytes: number, totalBytes: number) => void} options.onProgress stream bytes sent
  * @param {AbortSignal} options.signal
+ * @param {{send: ApiPartSender["send"]}} [options.sender] where parts go (default: from the plan)
+ * @param {number[]} [options.retryDelaysMs] waits before each retry of a failed part
  * @returns {Promise<Uint8Array>} the stream's header salt (it binds the sealed metadata)
  */
-export async function uploadFile({ file, created, linkKey, dataKey, onProgress, signal }) {
+export async function uploadFile({ file, created, linkKey, dataKey, onProgress, signal, sender,
+  retryDelaysMs = RETRY_DELAYS_MS }) {
   const parts = partsOf(file.size, created.upload);
   const totalBytes = parts.reduce((sum, part) => sum + part.streamBytes, 0);
-  const sender = created.upload.direct
+  sender ??= created.upload.direct
     ? new DirectPartSender(`/api/v1/secrets/${created.id}/parts/urls`, parts.length)
     : new ApiPartSender(created.upload.parts_url);
+  const partSender = sender;
   const encryptor = await Csl1Encryptor.create(linkKey, dataKey, created.id);
   // One failure stops the other parts too; the caller's Cancel does the same.
   const stop = new AbortController();
@@ -94,7 +98,7 @@ export async function uploadFile({ file, created, linkKey, dataKey, onProgress, 
   async function sendWithRetries(part, body) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await sender.send(part.number, body, {
+        await partSender.send(part.number, body, {
           signal: stop.signal,
           onProgress: (loaded) => {
             sent.set(part.number, Math.min(loaded, part.streamBytes));
@@ -107,8 +111,8 @@ export async function uploadFile({ file, created, linkKey, dataKey, onProgress, 
       } catch (error) {
         sent.set(part.number, 0);
         if (stop.signal.aborted) throw new Aborted();
-        if (!worthRetrying(error) || attempt >= RETRY_DELAYS_MS.length) throw error;
-        await pause(RETRY_DELAYS_MS[attempt], stop.signal);
+        if (!worthRetrying(error) || attempt >= retryDelaysMs.length) throw error;
+        await pause(retryDelaysMs[attempt], stop.signal);
       }
     }
   }
