@@ -71,7 +71,6 @@ function isFile() {
 formatSelect.addEventListener("change", () => {
   byId("text-group").hidden = isFile();
   byId("file-group").hidden = !isFile();
-  content.classList.toggle("mono", formatSelect.value !== "text");
   hide(formatErrors);
 });
 
@@ -101,7 +100,10 @@ function checkFormat() {
   formatErrors.replaceChildren(...result.errors.map((error) => {
     const item = document.createElement("li");
     const where = error.column ? `Line ${error.line}, column ${error.column}` : `Line ${error.line}`;
-    item.textContent = `${where}: ${error.message}`;
+    // Most messages name their position already ("… at line 3, column 16", "line 4: …").
+    const named = new RegExp(`\\bline ${error.line}\\b`, "i").test(error.message);
+    item.textContent = named ? error.message.replace(/^./, (first) => first.toUpperCase())
+      : `${where}: ${error.message}`;
     return item;
   }));
   formatErrors.setAttribute("aria-label", `This is not valid ${name}`);
