@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
 from cli.main import build_parser
+from core.blobstore.s3_cors import browser_cors_configuration
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -401,6 +403,20 @@ def test_the_kms_key_the_vault_uses_is_the_one_provisioned() -> None:
     for service in APP_SERVICES:
         assert init["BUCKET"] == cipherslip_variables(service)["CIPHERSLIP_S3_BUCKET"]
     assert services()["s3-kms-init"].get("restart", "no") == "no"
+
+
+def test_browsers_can_reach_the_bucket_that_allows_them() -> None:
+    """File parts go from the browser straight to S3: the endpoint must resolve both inside
+    the stack and on the host, and the bucket's CORS rule must name the web origin."""
+    app = cipherslip_variables("api")
+    endpoint = urlsplit(app["CIPHERSLIP_S3_ENDPOINT_URL"])
+    assert endpoint.hostname is not None and endpoint.hostname.endswith(".localhost")
+    assert endpoint.hostname in services()["moto"]["networks"]["backend"]["aliases"]
+    assert endpoint.port in _published_container_ports("moto")
+    script = " ".join(services()["s3-kms-init"]["command"])
+    rule = re.search(r"put-bucket-cors .*?--cors-configuration '(.+?)'", script, re.DOTALL)
+    assert rule is not None, "the init job sets no CORS rule"
+    assert json.loads(rule.group(1)) == browser_cors_configuration(app["CIPHERSLIP_BASE_URL"])
 
 
 # --- scale-out and start-up order ------------------------------------------------------------
