@@ -90,6 +90,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                    metrics.router, pages.router, download_pages.router,
                    admin_pages.router):
         app.include_router(router)
+    if settings.slack_enabled:
+        # Imported here: deployments without Slack never load Bolt.
+        from api.routes.slack import slack_router  # noqa: PLC0415
+        from bot.app import create_bolt_app  # noqa: PLC0415
+
+        bolt = create_bolt_app(settings, services)
+        app.state.bolt = bolt
+        app.include_router(slack_router(bolt, oauth=settings.slack_oauth))
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
 
     # Added innermost first. Bodies are capped before a session is even loaded, and every

@@ -23,6 +23,7 @@ class CreateSecretBody(Body):
     view_limit: int | None
     public_key: str = Field(max_length=200)
     plaintext_size: int | None = None  # files: the size of the file, in bytes
+    draft: str | None = Field(default=None, max_length=100)  # from Slack's /share-secret
 
 
 class UploadPlanOut(BaseModel):

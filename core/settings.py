@@ -31,6 +31,8 @@ class TenantConfig(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     domains: tuple[str, ...] = ()
     issuers: tuple[str, ...] = ()
+    # Slack workspaces (team ids) whose users belong to this tenant.
+    slack_teams: tuple[str, ...] = ()
 
     @field_validator("domains")
     @classmethod
@@ -122,6 +124,19 @@ class Settings(BaseSettings):
     # does not tell who the recipients are. Keep it above the mail relay's slowest sends.
     magic_link_response_seconds: float = Field(default=1.0, ge=0)
 
+    # --- Slack ----------------------------------------------------------------------------
+    # Every request from Slack is checked against the signing secret; without it the Slack
+    # app is off. One workspace: its bot token. Many: the OAuth client id and secret
+    # (installs at /slack/install are stored in the database).
+    slack_signing_secret: str = ""
+    slack_bot_token: str = ""
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    # Socket Mode for development (an xapp- token): no public URL needed.
+    slack_app_token: str = ""
+    # Slack's Web API; tests point it at a local fake.
+    slack_api_url: str = "https://slack.com/api/"
+
     # --- operations ---------------------------------------------------------------------
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs, or "*" behind a load
     # balancer nothing else can reach). Empty: the TCP peer is the client.
@@ -162,6 +177,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_client_id))
+
+    @property
+    def slack_oauth(self) -> bool:
+        """Many workspaces, installed through OAuth (else one, from the bot token)."""
+        return bool(self.slack_client_id)
 
     @property
     def effective_database_url(self) -> str:

@@ -23,6 +23,7 @@ from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
 from core.db.models import MagicLink, Secret
 from core.errors import BlobStoreError
+from core.services import notices
 from core.services.downloads import DOWNLOAD_WINDOW
 from core.services.lifecycle import ACTIVE, BURNED, EXPIRED, FILE, PENDING, TERMINAL, Lifecycle
 from core.services.policy import PENDING_TTL
@@ -88,6 +89,7 @@ class PurgeJobs:
                     .values(status=EXPIRED, ended_at=now, wrapped_key=None, sealed_meta=None)
                     .execution_options(synchronize_session=False)
                 )
+                notices.touch(session, [secret_id for secret_id, _ in blobs], now)
             report.processed += [secret_id for secret_id, _ in blobs]
             report.failed += self._purge_blobs(blobs)
 

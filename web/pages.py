@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from api.deps import (
 )
 from core.clock import as_utc
 from core.crypto.sharecode import normalize_share_code
-from core.errors import AccessDenied, NotFound
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import policy
 from core.services.identity import Guest, Principal
 from core.services.uploads import FILE_MAX_BYTES
@@ -31,10 +32,6 @@ STATIC_DIR = WEB_DIR / "static"
 
 router = APIRouter(include_in_schema=False)
 
-EXPIRY_CHOICES = [
-    (3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"), (3 * 86400, "3 days"),
-    (7 * 86400, "7 days"), (14 * 86400, "14 days"), (30 * 86400, "30 days"),
-]
 
 
 def create_templates() -> Jinja2Templates:
@@ -60,6 +57,19 @@ def render(
     )
 
 
+@dataclass(frozen=True)
+class Prefill:
+    """The create form's initial values: the defaults, or a Slack draft's options."""
+
+    draft: str = ""
+    audience: str = "internal"
+    recipients: str = ""
+    format: str = "text"
+    label: str = ""
+    expires_in_seconds: int = 86400
+    view_limit: int | None = 1
+
+
 @router.get("/favicon.ico")
 def favicon() -> Response:
     return RedirectResponse("/static/favicon.svg", status_code=308)
@@ -71,9 +81,25 @@ def home(request: Request, user: OptionalUser, templates: TemplatesDep) -> Respo
 
 
 @router.get("/new")
-def new_secret(request: Request, user: CurrentUser, templates: TemplatesDep) -> Response:
+def new_secret(
+    request: Request, user: CurrentUser, templates: TemplatesDep, services: ServicesDep,
+    draft: str | None = None,
+) -> Response:
+    prefill = Prefill()
+    if draft is not None:
+        try:
+            options = services.drafts.open(user, draft).options
+        except (NotFound, Conflict, AccessDenied, InvalidInput) as refusal:
+            status = 403 if isinstance(refusal, AccessDenied) else 409
+            return render(request, templates, "error.html", user, status,
+                          title="This draft cannot be used", message=refusal.message)
+        prefill = Prefill(draft=draft, audience=options.audience,
+                          recipients=",".join(options.recipients), format=options.format,
+                          label=options.label or "", expires_in_seconds=options.expires_in_seconds,
+                          view_limit=options.view_limit)
     return render(
-        request, templates, "create.html", user, expiry_choices=EXPIRY_CHOICES,
+        request, templates, "create.html", user, expiry_choices=policy.EXPIRY_CHOICES,
+        prefill=prefill,
         limits={
             "recipients_max": policy.INTERNAL_RECIPIENTS_MAX,
             "external_recipients_max": policy.EXTERNAL_RECIPIENTS_MAX,

@@ -39,7 +39,7 @@ def create_secret(
             label=body.label, expires_in_seconds=body.expires_in_seconds,
             view_limit=body.view_limit,
             public_key=b64url_decode(body.public_key, field="public_key"),
-            plaintext_size=body.plaintext_size,
+            plaintext_size=body.plaintext_size, draft_token=body.draft,
         ),
     )
     base = f"/api/v1/secrets/{created.secret_id}"

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -16,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -45,6 +50,9 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The role as of the last SSO sign-in (settings or the IdP's admin group), for requests
+    # that arrive without one (Slack commands).
+    is_super_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Secret(Base):
@@ -162,3 +170,64 @@ class MagicLink(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Set when the recipient asked again: only the newest link works.
     superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Draft(Base):
+    """A secret's options chosen in Slack, waiting for its content on the web (single-use,
+    30 minutes). Only the token's SHA-256 is kept; the token travels in the hand-off URL."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    creator_email: Mapped[str] = mapped_column(String(320))
+    slack_team_id: Mapped[str] = mapped_column(String(32))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    format: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str | None] = mapped_column(String(200))
+    expires_in_seconds: Mapped[int] = mapped_column(Integer)
+    view_limit: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    secret_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class CreatorNotice(Base):
+    """The creator's Slack message about one secret: posted when it goes live, then edited
+    whenever it changes. ``version`` counts changes, ``delivered_version`` what Slack shows;
+    the notifier job works off the difference, so a Slack outage delays and never loses."""
+
+    __tablename__ = "creator_notices"
+    __table_args__ = (Index("ix_creator_notices_due", "next_attempt_at"),)
+
+    secret_id: Mapped[str] = mapped_column(
+        ForeignKey("secrets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    # Known when the secret came from a Slack draft; else found by the creator's email.
+    slack_team_id: Mapped[str | None] = mapped_column(String(32))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    delivered_version: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # NULL once there is nothing to deliver (or delivery was given up).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# Slack workspaces installed through OAuth, in slack_sdk's own tables (its SQLAlchemy stores
+# read and write them); declared here so that migrations and the drift test cover them.
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(
+    Base.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    Base.metadata, SQLAlchemyOAuthStateStore.default_table_name
+)

@@ -19,8 +19,10 @@ from core.metrics import Metrics
 from core.services.admin import AdminService
 from core.services.audit import AuditLog
 from core.services.downloads import DownloadService
+from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService
 from core.services.lifecycle import Lifecycle
+from core.services.link_preview import LinkPreviews
 from core.services.magic_links import MagicLinkService
 from core.services.manage import ManageService
 from core.services.reveal import RevealService
@@ -60,6 +62,8 @@ class Services:
     metrics: Metrics
     files: FileUploadService
     downloads: DownloadService
+    drafts: DraftService
+    link_previews: LinkPreviews
 
     def close(self) -> None:
         self.vault.close()
@@ -96,17 +100,19 @@ def build_services(
                                 replay_cache=cache.replay_cache, audit_log=audit_log,
                                 random=random)
     lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log)
+    drafts = DraftService(db=db, users=users, clock=clock, random=random)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
         sessions=cache.sessions, replay_cache=cache.replay_cache, tokens=cache.tokens,
         cache=cache, tenants=tenants, users=users, audit=audit_log, metrics=metrics,
-        files=files, downloads=downloads,
+        files=files, downloads=downloads, drafts=drafts,
+        link_previews=LinkPreviews(db=db, clock=clock),
         lifecycle=lifecycle,
         sharing=SharingService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,
             audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
-            files=files,
+            files=files, drafts=drafts,
         ),
         reveal=RevealService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, lifecycle=lifecycle,

@@ -19,6 +19,7 @@ from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
 from core.db.models import Secret
 from core.errors import BlobStoreError, Conflict
+from core.services import notices
 from core.services.audit import Actor, AuditLog
 from core.services.identity import ClientInfo
 
@@ -84,15 +85,18 @@ class Lifecycle:
     ) -> bool:
         """Move ``secret`` to a terminal status inside ``session``; False if it was not in
         ``from_statuses`` any more (someone else ended it first)."""
+        now = self.clock.now()
         result = session.execute(
             update(Secret)
             .where(Secret.id == secret.id, Secret.tenant_id == secret.tenant_id,
                    Secret.status.in_(tuple(from_statuses)))
-            .values(status=new_status, ended_at=self.clock.now(), wrapped_key=None,
-                    sealed_meta=None)
+            .values(status=new_status, ended_at=now, wrapped_key=None, sealed_meta=None)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        ended = bool(result.rowcount)  # type: ignore[attr-defined]
+        if ended:
+            notices.touch(session, [secret.id], now)
+        return ended
 
     def expire_if_due(self, secret: Secret) -> bool:
         """Read-time enforcement: end an overdue secret now rather than wait for the job."""

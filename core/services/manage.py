@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
+from core.crypto.sharecode import normalize_share_code
 from core.db.models import AuditEvent, Secret
-from core.errors import InvalidInput, NotFound
+from core.errors import AccessDenied, InvalidInput, NotFound
 from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.identity import ClientInfo, Principal
@@ -113,3 +114,28 @@ class ManageService:
             secret = self._own(session, principal, secret_id)
         self.lifecycle.revoke(secret, actor=actor_of(principal), client=client,
                               activity_name=audit.REVOKED)
+
+    def revoke_by_code(self, principal: Principal, share_code: str, client: ClientInfo) -> str:
+        """Revoke by share code: the creator their own (``paper_secret_revoked``), a super
+        admin any in the tenant (``paper_secret_revoked_admin``), anyone else is refused and
+        the attempt audited. Returns the event recorded."""
+        code = normalize_share_code(share_code)
+        with self.db() as session:
+            secret = session.scalar(select(Secret).where(
+                Secret.tenant_id == principal.tenant_id, Secret.share_code == code,
+                Secret.status != PENDING))
+        if secret is None:
+            raise NotFound(f"no secret {code} in your organization")
+        if secret.creator_id == principal.user_id:
+            activity = audit.REVOKED
+        elif principal.is_super_admin:
+            activity = audit.REVOKED_ADMIN
+        else:
+            with self.db.begin() as session:
+                self.audit_log.record(session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
+                                      actor=actor_of(principal), client=client, secret=secret,
+                                      status=audit.FAILURE, status_detail="not_creator")
+            raise AccessDenied("only its creator or a super admin can revoke this secret")
+        self.lifecycle.revoke(secret, actor=actor_of(principal), client=client,
+                              activity_name=activity)
+        return activity

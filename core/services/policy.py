@@ -21,6 +21,11 @@ TEXT_MAX_BYTES = 64 * 1024
 EXPIRY_MIN = timedelta(hours=1)
 EXPIRY_MAX = timedelta(days=30)
 VIEW_LIMIT_MAX = 1000
+# What the web form and the Slack modal offer (the API takes any value in range).
+EXPIRY_CHOICES = [
+    (3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"), (3 * 86400, "3 days"),
+    (7 * 86400, "7 days"), (14 * 86400, "14 days"), (30 * 86400, "30 days"),
+]
 # An upload must be completed within this time or it is abandoned.
 PENDING_TTL = timedelta(hours=1)
 # format + file name (<= 255 bytes UTF-8, JSON-escaped) + media type + size, plus the tag.
@@ -43,6 +48,7 @@ class NewSecretRequest:
     view_limit: int | None
     public_key: bytes
     plaintext_size: int | None = None  # files: declared, and the upload must match it
+    draft_token: str | None = None  # made in Slack: used up by this secret
 
 
 def normalize_email(raw: str, *, field: str = "recipients") -> str:
@@ -50,6 +56,11 @@ def normalize_email(raw: str, *, field: str = "recipients") -> str:
     if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
         raise InvalidInput(f"{raw.strip()[:100]!r} is not an email address", field=field)
     return email
+
+
+def split_email_list(text: str) -> list[str]:
+    """Addresses typed or pasted as a list: separated by commas, semicolons or new lines."""
+    return [entry.strip() for entry in re.split(r"[,;\n]", text) if entry.strip()]
 
 
 def normalize_recipients(raw: list[str], *, maximum: int) -> list[str]:

@@ -31,7 +31,7 @@ from core.errors import (
     ServiceUnavailable,
 )
 from core.metrics import Metrics
-from core.services import audit
+from core.services import audit, notices
 from core.services.audit import AuditLog, actor_of
 from core.services.downloads import DownloadService
 from core.services.identity import ClientInfo, Guest, Viewer
@@ -266,6 +266,7 @@ class RevealService:
                     actor=actor_of(viewer), client=client,
                     secret=secret,
                 )
+                notices.touch(session, [secret.id], now)
                 return int(row[0]), str(row[1])
         # Someone else took the last view (or it ended) between our read and our update.
         with self.db() as session:

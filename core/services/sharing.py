@@ -16,8 +16,9 @@ from core.clock import Clock, RandomSource
 from core.crypto.sharecode import generate_share_code
 from core.db.models import Secret, SecretRecipient
 from core.errors import Conflict, InvalidInput, RateLimited
-from core.services import audit, policy
+from core.services import audit, notices, policy
 from core.services.audit import Actor, AuditLog
+from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
 from core.services.lifecycle import ACTIVE, FILE, INTERNAL, PENDING
@@ -49,6 +50,7 @@ class SharingService:
     clock: Clock
     random: RandomSource
     files: FileUploadService
+    drafts: DraftService
 
     def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
         # Validate first: a refused request must not count against the creator.
@@ -61,6 +63,8 @@ class SharingService:
             raise InvalidInput(
                 "not members of your organization: " + ", ".join(outsiders), field="recipients"
             )
+        if request.draft_token is not None:
+            self.drafts.open(principal, request.draft_token)  # refuse before anything is made
         decision = self.rate_limiter.hit(
             f"create:user:{principal.user_id}", limit=self.settings.create_rate_per_user,
             window_seconds=60,
@@ -93,6 +97,8 @@ class SharingService:
             try:
                 with self.db.begin() as session:
                     session.add(secret)
+                    if request.draft_token is not None:
+                        self.drafts.use(session, principal, request.draft_token, secret_id)
                 break
             except IntegrityError:  # 60-bit code collision: draw again
                 continue
@@ -160,4 +166,7 @@ class SharingService:
                 session, audit.SECRET_CREATED, tenant_id=principal.tenant_id,
                 actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
             )
+            if self.settings.slack_enabled:
+                notices.open_notice(session, secret, secret.activated_at,
+                                    self.drafts.slack_owner(session, secret.id))
         return secret

@@ -13,6 +13,7 @@ class Tenant:
     name: str
     internal_domains: tuple[str, ...]
     issuers: tuple[str, ...] = ()
+    slack_teams: tuple[str, ...] = ()
 
     def owns_domain(self, email: str) -> bool:
         return email.rpartition("@")[2] in self.internal_domains
@@ -24,7 +25,7 @@ class TenantDirectory:
         self._tenants = {self.default.id: self.default}
         for config in settings.tenants:
             self._tenants[config.id] = Tenant(config.id, config.name, config.domains,
-                                              config.issuers)
+                                              config.issuers, config.slack_teams)
 
     def get(self, tenant_id: str) -> Tenant:
         try:
@@ -43,5 +44,12 @@ class TenantDirectory:
                 return tenant
         for tenant in self._tenants.values():
             if tenant is not self.default and tenant.owns_domain(email):
+                return tenant
+        return self.default
+
+    def for_slack_team(self, team_id: str) -> Tenant:
+        """The tenant naming this Slack workspace, else the default tenant."""
+        for tenant in self._tenants.values():
+            if team_id in tenant.slack_teams:
                 return tenant
         return self.default

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clock import Clock, RandomSource
 from core.db.models import User
 from core.errors import AccessDenied
-from core.services.identity import SUPER_ADMIN, Principal
+from core.services.identity import BASIC, SUPER_ADMIN, Principal
 from core.services.tenants import TenantDirectory
 
 
@@ -46,17 +46,34 @@ class UserDirectory:
         """
         email = email.strip().lower()
         tenant = self.tenants.for_sign_in(issuer, email)
+        is_admin = in_admin_group or email in self.super_admin_emails
         try:
-            principal = self._record_sign_in(tenant.id, issuer, subject, email, name)
+            principal = self._record_sign_in(tenant.id, issuer, subject, email, name,
+                                                 is_admin=is_admin)
         except IntegrityError:
             # Two first sign-ins raced (two tabs); the other one created the row.
-            principal = self._record_sign_in(tenant.id, issuer, subject, email, name)
-        if in_admin_group or email in self.super_admin_emails:
+            principal = self._record_sign_in(tenant.id, issuer, subject, email, name,
+                                                 is_admin=is_admin)
+        if is_admin:
             return dataclasses.replace(principal, role=SUPER_ADMIN)
         return principal
 
+    def principal_for_email(self, tenant_id: str, email: str) -> Principal | None:
+        """The tenant's user holding this (verified) address, with the role of their last
+        sign-in, for requests that carry no session (Slack); None if they never signed in."""
+        email = email.strip().lower()
+        with self.db() as session:
+            user = session.scalar(
+                select(User).where(User.tenant_id == tenant_id, User.email == email)
+            )
+            if user is None:
+                return None
+            is_admin = user.is_super_admin or email in self.super_admin_emails
+            return Principal(tenant_id, user.id, user.email, user.name,
+                             role=SUPER_ADMIN if is_admin else BASIC)
+
     def _record_sign_in(
-        self, tenant_id: str, issuer: str, subject: str, email: str, name: str
+        self, tenant_id: str, issuer: str, subject: str, email: str, name: str, *, is_admin: bool
     ) -> Principal:
         now = self.clock.now()
         with self.db.begin() as session:
@@ -79,10 +96,12 @@ class UserDirectory:
                     id=str(uuid.UUID(bytes=self.random.token_bytes(16), version=4)),
                     tenant_id=tenant_id, issuer=issuer, subject=subject, email=email,
                     name=name or email, created_at=now, last_login_at=now,
+                    is_super_admin=is_admin,
                 )
                 session.add(user)
             else:
                 user.email, user.name, user.last_login_at = email, name or email, now
+                user.is_super_admin = is_admin
             return Principal(tenant_id, user.id, user.email, user.name)
 
     def search(self, tenant_id: str, query: str, limit: int = 10) -> list[DirectoryEntry]:

@@ -56,10 +56,14 @@ function recipientsMax() {
   return audience() === "external" ? limits.externalRecipients : limits.recipients;
 }
 
+function showAudienceHint() {
+  const hint = byId("recipients-hint");
+  hint.textContent = (audience() === "external" ? hint.dataset.external : hint.dataset.internal) ?? "";
+}
+
 for (const choice of form.querySelectorAll('input[name="audience"]')) {
   choice.addEventListener("change", () => {
-    const hint = byId("recipients-hint");
-    hint.textContent = (audience() === "external" ? hint.dataset.external : hint.dataset.internal) ?? "";
+    showAudienceHint();
     recipients.clearSuggestions();
   });
 }
@@ -68,11 +72,20 @@ function isFile() {
   return formatSelect.value === "file";
 }
 
-formatSelect.addEventListener("change", () => {
+function showFormatFields() {
   byId("text-group").hidden = isFile();
   byId("file-group").hidden = !isFile();
   hide(formatErrors);
-});
+}
+formatSelect.addEventListener("change", showFormatFields);
+
+// A draft from Slack's /share-secret arrives with its options already in the form.
+if (form.dataset.draftRecipients) {
+  recipients.input.value = form.dataset.draftRecipients;
+  recipients.takeTyped();
+}
+showAudienceHint();
+showFormatFields();
 
 content.addEventListener("input", () => {
   byId("content-size").textContent = encoder.encode(content.value).length.toLocaleString("en-US");
@@ -170,7 +183,10 @@ async function encryptAndUpload(signal) {
     view_limit: readViewLimit(),
     public_key: encodeBase64url(publicKeyRaw),
     ...(file ? { plaintext_size: file.size } : {}),
+    ...(form.dataset.draft ? { draft: form.dataset.draft } : {}),
   });
+  // The draft is used up now; a retry after a failed upload is a plain new secret.
+  delete form.dataset.draft;
   const dataKey = await openDataKey(keyPair, decodeBase64url(created.sealed_key), created.id, "create");
   const linkKey = generateLinkKey();
   try {

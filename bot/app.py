@@ -1,0 +1,111 @@
+"""``create_bolt_app(settings, services)``: the Slack app, built on demand, never at import.
+
+One workspace (bot token from settings) or many (OAuth installs in the database). Bolt
+checks every request's signature and timestamp (older than 5 minutes: 401) before any
+listener runs; events Slack delivers again are handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import BotContext
+from bot.installation import BOT_SCOPES, ThreadedInstallationStore, ThreadedStateStore, Workspaces
+from bot.listeners import LISTENERS
+from bot.notifier import CreatorNotifier
+from core.services.container import Services
+from core.settings import Settings
+
+# Slack redelivers an event it thinks we missed; a day covers its retry schedule.
+EVENT_MEMORY_SECONDS = 24 * 3600
+
+
+def build_notifier(settings: Settings, services: Services) -> CreatorNotifier:
+    workspaces = Workspaces(settings, services.engine, services.tenants)
+    return CreatorNotifier(settings=settings, db=services.db, clock=services.clock,
+                           workspaces=workspaces)
+
+
+def _quiet_vendor_logs() -> None:
+    # At DEBUG, Bolt and slack_sdk log whole request bodies, and link_shared bodies carry
+    # share URLs with their link keys.
+    for name in ("slack_bolt", "slack_sdk"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def _install_page(title: str, message: str, status: int) -> BoltResponse:
+    body = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
+            f"<h1>{title}</h1><p>{message}</p></html>")
+    return BoltResponse(status=status, body=body,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+async def _installed(args: AsyncSuccessArgs) -> BoltResponse:
+    return _install_page("Cipherslip is installed",
+                         "Type /share-secret in Slack to share your first secret.", 200)
+
+
+async def _install_failed(args: AsyncFailureArgs) -> BoltResponse:
+    return _install_page("Installation failed",
+                         "Slack did not complete the installation; start again from "
+                         "/slack/install.", args.suggested_status_code)
+
+
+def _oauth_settings(settings: Settings, workspaces: Workspaces) -> AsyncOAuthSettings:
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES), redirect_uri=f"{settings.base_url}/slack/oauth_redirect",
+        install_page_rendering_enabled=False,
+        installation_store=ThreadedInstallationStore(workspaces.installations),
+        state_store=ThreadedStateStore(workspaces.states),
+        callback_options=AsyncCallbackOptions(success=_installed, failure=_install_failed),
+    )
+
+
+def handle_each_event_once(bot: BotContext) -> Callable[..., Awaitable[Any]]:
+    replay_cache = bot.services.replay_cache
+
+    async def dedupe(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        event_id = body.get("event_id")
+        if isinstance(event_id, str):
+            first = await asyncio.to_thread(replay_cache.first_use, f"slack:event:{event_id}",
+                                            EVENT_MEMORY_SECONDS)
+            if not first:
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    return dedupe
+
+
+def create_bolt_app(settings: Settings, services: Services,
+                    notifier: CreatorNotifier | None = None) -> AsyncApp:
+    _quiet_vendor_logs()
+    notifier = notifier or build_notifier(settings, services)
+    if settings.slack_oauth:
+        app = AsyncApp(signing_secret=settings.slack_signing_secret,
+                       client=AsyncWebClient(base_url=settings.slack_api_url),
+                       oauth_settings=_oauth_settings(settings, notifier.workspaces))
+    else:
+        app = AsyncApp(signing_secret=settings.slack_signing_secret,
+                       client=AsyncWebClient(token=settings.slack_bot_token,
+                                             base_url=settings.slack_api_url))
+    bot = BotContext(settings=settings, services=services, notifier=notifier)
+    app.use(handle_each_event_once(bot))
+    for listener in LISTENERS:
+        listener.register(app, bot)
+    return app
+
+

@@ -1,0 +1,61 @@
+"""Small Block Kit pieces shared by every message and view the bot builds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from core.clock import as_utc
+
+Block = dict[str, Any]
+
+STATUS_WORDS = {
+    "active": "Active", "pending": "Not uploaded yet", "expired": "Expired",
+    "burned": "Burned (view limit reached)", "revoked": "Revoked",
+}
+AUDIENCE_WORDS = {"internal": "Team members", "external": "External recipients"}
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as markup: labels are shown as typed, never as links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def when(moment: datetime) -> str:
+    """A date Slack shows in each reader's own time zone (UTC as the fallback)."""
+    moment = as_utc(moment)
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def views_text(views_used: int, view_limit: int | None) -> str:
+    if view_limit is None:
+        return f"{views_used} view{'s' if views_used != 1 else ''}, no limit"
+    left = max(0, view_limit - views_used)
+    return f"{left} of {view_limit} view{'s' if view_limit != 1 else ''} left"
+
+
+def section(text: str, **extra: Any) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def revoke_button(secret_id: str, share_code: str) -> dict[str, Any]:
+    return {
+        "type": "button", "action_id": "revoke_secret", "value": secret_id,
+        "text": plain("Revoke"), "style": "danger",
+        "confirm": {
+            "title": plain("Revoke this secret?"),
+            "text": {"type": "mrkdwn",
+                     "text": f"`{share_code}` stops working for everyone, and its content is "
+                             "destroyed. This cannot be undone."},
+            "confirm": plain("Revoke"), "deny": plain("Keep it"), "style": "danger",
+        },
+    }

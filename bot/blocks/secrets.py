@@ -1,0 +1,70 @@
+"""A user's secrets as Slack shows them: `/secrets list`, App Home, and the help text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import (
+    AUDIENCE_WORDS,
+    STATUS_WORDS,
+    Block,
+    context,
+    escape,
+    revoke_button,
+    section,
+    views_text,
+    when,
+)
+from core.services.manage import SecretSummary
+
+LIST_SHOWN = 20
+HOME_SHOWN = 50
+
+HELP = """*Cipherslip* shares passwords, keys and files so that no server ever sees them.
+• `/share-secret` choose recipients and options; the content goes into an encryption page
+• `/secrets list` your secrets: status, views and expiry
+• `/secrets revoke XXXX-XXXX-XXXX` end a secret now and destroy its content
+• `/secrets audit [filter]` the audit log (super admins), e.g.
+  `/secrets audit activity_name = "paper_secret_access_denied"`
+• `/secrets help` this text"""
+
+
+def summary_line(secret: SecretSummary) -> str:
+    title = escape(secret.label) if secret.label else "Secret"
+    status = STATUS_WORDS.get(secret.status, secret.status)
+    if secret.status == "active":
+        views = views_text(secret.views_used, secret.view_limit)
+        detail = f"{views} · expires {when(secret.expires_at)}"
+    else:
+        detail = f"{secret.views_used} view{'s' if secret.views_used != 1 else ''}"
+    audience = AUDIENCE_WORDS.get(secret.audience, secret.audience)
+    return (f"*{title}* · `{secret.share_code}` · {status}\n{detail} · {audience}, "
+            f"{len(secret.recipients)} recipient{'s' if len(secret.recipients) != 1 else ''}")
+
+
+def list_message(secrets: list[SecretSummary], base_url: str) -> tuple[str, list[Block]]:
+    if not secrets:
+        return "You have no secrets yet.", [section(
+            "You have no secrets yet. Start one with `/share-secret`.")]
+    shown = secrets[:LIST_SHOWN]
+    blocks = [section(f"*Your secrets* ({len(secrets)}, newest first)")]
+    blocks += [section(summary_line(secret)) for secret in shown]
+    if len(secrets) > len(shown):
+        blocks.append(context(f"{len(secrets) - len(shown)} more on <{base_url}/secrets|the web>."))
+    return f"Your secrets: {len(secrets)}", blocks
+
+
+def home_view(secrets: list[SecretSummary] | None, base_url: str, hint: str) -> dict[str, Any]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your active secrets"}},
+    ]
+    if secrets is None:
+        blocks.append(section(hint))
+    elif not secrets:
+        blocks.append(section("Nothing active. Share one with `/share-secret`."))
+    for secret in (secrets or [])[:HOME_SHOWN]:
+        blocks.append(section(summary_line(secret), block_id=f"secret_{secret.id}",
+                              accessory=revoke_button(secret.id, secret.share_code)))
+    blocks.append(context(f"All your secrets, ended ones too: <{base_url}/secrets|Cipherslip>. "
+                          "Content never appears in Slack."))
+    return {"type": "home", "blocks": blocks}

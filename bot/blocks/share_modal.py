@@ -1,0 +1,181 @@
+"""The /share-secret modal: building it, reading a submission, and the hand-off view.
+
+There is deliberately no field for the content: it is typed into the encryption page,
+never into Slack. Block ids double as the keys of ``response_action=errors``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.common import Block, context, plain, section
+from core.errors import InvalidInput
+from core.services import policy
+
+CALLBACK_ID = "share_secret"
+AUDIENCE_ACTION = "audience"
+OPEN_PAGE_ACTION = "open_encryption_page"
+
+AUDIENCE, USERS, EMAILS = "audience", "users", "emails"
+FORMAT, LABEL, EXPIRY, VIEW_LIMIT = "format", "label", "expiry", "view_limit"
+
+FORMAT_CHOICES = [("text", "Text"), ("json", "JSON"), ("yaml", "YAML"),
+                  ("env", "Env (KEY=value lines)"), ("file", "File (up to 1 GiB)")]
+DEFAULT_EXPIRY = 86400
+
+
+def _option(value: str, text: str) -> dict[str, Any]:
+    return {"text": plain(text), "value": value}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+           hint: str | None = None, dispatch: bool = False) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": plain(label),
+                    "element": {"action_id": block_id, **element}, "optional": optional}
+    if hint:
+        block["hint"] = plain(hint)
+    if dispatch:
+        block["dispatch_action"] = True
+    return block
+
+
+def share_modal(audience: str = "internal") -> dict[str, Any]:
+    audiences = [_option("internal", "Team members (sign in with SSO)"),
+                 _option("external", "External recipients (by email)")]
+    chosen = audiences[0] if audience == "internal" else audiences[1]
+    if audience == "internal":
+        recipients = _input(USERS, "Recipients", {
+            "type": "multi_users_select", "placeholder": plain("Choose people"),
+            "max_selected_items": policy.INTERNAL_RECIPIENTS_MAX,
+        }, hint=f"1 to {policy.INTERNAL_RECIPIENTS_MAX} people in your organization")
+    else:
+        recipients = _input(EMAILS, "Email addresses", {
+            "type": "plain_text_input", "multiline": True,
+            "placeholder": plain("ana@partner.com, ben@vendor.io"),
+        }, hint=f"1 to {policy.EXTERNAL_RECIPIENTS_MAX} addresses, separated by commas or new "
+                "lines; each confirms their address with a one-time link")
+    formats = [_option(value, text) for value, text in FORMAT_CHOICES]
+    expiries = [_option(str(seconds), text) for seconds, text in policy.EXPIRY_CHOICES]
+    default_expiry = next(option for option in expiries if option["value"] == str(DEFAULT_EXPIRY))
+    blocks: list[Block] = [
+        section("You choose who and how long here; the content goes into an encryption page "
+                "in your browser, never into Slack."),
+        _input(AUDIENCE, "Audience", {
+            "type": "radio_buttons", "options": audiences, "initial_option": chosen,
+        }, dispatch=True),
+        recipients,
+        _input(FORMAT, "Format", {"type": "static_select", "options": formats,
+                                  "initial_option": formats[0]}),
+        _input(LABEL, "Label", {"type": "plain_text_input",
+                                "max_length": policy.LABEL_MAX_CHARS,
+                                "placeholder": plain("e.g. Staging database password")},
+               optional=True, hint="Shown to recipients before they open it"),
+        _input(EXPIRY, "Expires after", {"type": "static_select", "options": expiries,
+                                         "initial_option": default_expiry}),
+        _input(VIEW_LIMIT, "View limit", {
+            "type": "number_input", "is_decimal_allowed": False, "min_value": "1",
+            "max_value": str(policy.VIEW_LIMIT_MAX), "initial_value": "1",
+        }, optional=True, hint=f"1 to {policy.VIEW_LIMIT_MAX:,}; leave empty for unlimited"),
+    ]
+    return {
+        "type": "modal", "callback_id": CALLBACK_ID, "title": plain("Share a secret"),
+        "submit": plain("Continue"), "close": plain("Cancel"), "blocks": blocks,
+        "private_metadata": audience,
+    }
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the modal holds, checked only for shape (the draft service checks the rules)."""
+
+    audience: str
+    user_ids: list[str]
+    emails: list[str]
+    format: str
+    label: str | None
+    expires_in_seconds: int
+    view_limit: int | None
+
+
+def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    element: dict[str, Any] = values.get(block_id, {}).get(block_id, {})
+    return element
+
+
+def _selected(values: dict[str, Any], block_id: str) -> str | None:
+    option = _value(values, block_id).get("selected_option") or {}
+    value = option.get("value")
+    return value if isinstance(value, str) else None
+
+
+def read_submission(view: dict[str, Any]) -> tuple[Submission | None, dict[str, str]]:
+    """The submission, or the errors to show, keyed by block id."""
+    values: dict[str, Any] = view.get("state", {}).get("values", {})
+    errors: dict[str, str] = {}
+    audience = _selected(values, AUDIENCE) or view.get("private_metadata") or "internal"
+    if audience not in policy.RECIPIENTS_MAX:
+        errors[AUDIENCE] = "Choose Team members or External recipients."
+    user_ids = [str(user) for user in _value(values, USERS).get("selected_users") or []]
+    emails = policy.split_email_list(_value(values, EMAILS).get("value") or "")
+    if audience == "internal" and USERS in values and not user_ids:
+        errors[USERS] = "Choose at least one person."
+    if audience == "internal" and len(user_ids) > policy.INTERNAL_RECIPIENTS_MAX:
+        errors[USERS] = f"At most {policy.INTERNAL_RECIPIENTS_MAX} people per secret."
+    if audience == "external":
+        errors.update(_email_errors(emails))
+    format_ = _selected(values, FORMAT) or "text"
+    label = (_value(values, LABEL).get("value") or "").strip() or None
+    if label is not None and len(label) > policy.LABEL_MAX_CHARS:
+        errors[LABEL] = f"At most {policy.LABEL_MAX_CHARS} characters (this one has {len(label)})."
+    expiry_text = _selected(values, EXPIRY) or str(DEFAULT_EXPIRY)
+    expires_in = int(expiry_text) if expiry_text.isdigit() else 0
+    if not policy.EXPIRY_MIN.total_seconds() <= expires_in <= policy.EXPIRY_MAX.total_seconds():
+        errors[EXPIRY] = "Choose between 1 hour and 30 days."
+    view_limit: int | None = None
+    limit_text = (_value(values, VIEW_LIMIT).get("value") or "").strip()
+    if limit_text:
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= policy.VIEW_LIMIT_MAX:
+            errors[VIEW_LIMIT] = (f"A whole number from 1 to {policy.VIEW_LIMIT_MAX:,}, or empty "
+                                  "for unlimited.")
+        else:
+            view_limit = int(limit_text)
+    if errors:
+        return None, errors
+    return Submission(audience, user_ids, emails, format_, label, expires_in, view_limit), {}
+
+
+def _email_errors(emails: list[str]) -> dict[str, str]:
+    if not emails:
+        return {EMAILS: "Add at least one email address."}
+    invalid = []
+    for email in emails:
+        try:
+            policy.normalize_email(email)
+        except InvalidInput:
+            invalid.append(email)
+    if invalid:
+        shown = ", ".join(f"“{email[:60]}”" for email in invalid[:5])
+        return {EMAILS: f"Not email addresses: {shown}"}
+    if len({email.lower() for email in emails}) > policy.EXTERNAL_RECIPIENTS_MAX:
+        return {EMAILS: f"At most {policy.EXTERNAL_RECIPIENTS_MAX} addresses per secret."}
+    return {}
+
+
+def handoff_view(page_url: str, submission: Submission, recipients: int) -> dict[str, Any]:
+    """The modal after a valid submission: one button to the encryption page."""
+    who = "people" if submission.audience == "internal" else "email addresses"
+    return {
+        "type": "modal", "callback_id": "share_secret_handoff", "title": plain("Share a secret"),
+        "close": plain("Done"),
+        "blocks": [
+            section(f"*Almost there.* Your options are saved for {recipients} {who}. Open the "
+                    "encryption page, add the content there, and share the link it gives you."),
+            {"type": "actions", "block_id": "handoff", "elements": [{
+                "type": "button", "action_id": OPEN_PAGE_ACTION, "style": "primary",
+                "text": plain("Open encryption page"), "url": page_url,
+            }]},
+            context("The page asks you to sign in as yourself. This button works once, for "
+                    "30 minutes."),
+        ],
+    }

@@ -1,0 +1,74 @@
+"""What every listener needs: the services, and who a Slack user is in Cipherslip.
+
+Slack users map to Cipherslip users by their email address, and only one Slack has
+confirmed; the workspace maps to a tenant (settings), so a command never reaches another
+tenant's secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.notifier import CreatorNotifier
+from core.services.container import Services
+from core.services.identity import ClientInfo, Principal
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Slack requests carry no client IP; the audit log says where they came from instead.
+SLACK_CLIENT = ClientInfo(ip=None, user_agent="Slack")
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    user_id: str
+    email: str | None  # None: a bot, or an address Slack has not confirmed
+    name: str
+
+
+@dataclass(frozen=True)
+class BotContext:
+    settings: Settings
+    services: Services
+    notifier: CreatorNotifier
+
+    def tenant_id(self, team_id: str) -> str:
+        return self.services.tenants.for_slack_team(team_id).id
+
+    async def slack_user(self, client: AsyncWebClient, user_id: str) -> SlackUser:
+        """``users.info``: the confirmed email address, if any (raises SlackApiError)."""
+        response = await client.users_info(user=user_id)
+        user: dict[str, Any] = response.get("user") or {}
+        profile: dict[str, Any] = user.get("profile") or {}
+        email = profile.get("email")
+        usable = (isinstance(email, str) and bool(user.get("is_email_confirmed"))
+                  and not user.get("is_bot") and not user.get("deleted"))
+        name = profile.get("real_name") or user.get("name") or user_id
+        return SlackUser(user_id, email.lower() if usable and isinstance(email, str) else None,
+                         str(name))
+
+    async def principal(
+        self, client: AsyncWebClient, team_id: str, user_id: str
+    ) -> Principal | None:
+        """The Cipherslip user behind a Slack user, or None (no confirmed email, or never
+        signed in to Cipherslip)."""
+        try:
+            slack_user = await self.slack_user(client, user_id)
+        except SlackApiError as error:
+            log.warning("users.info failed: %s", error.response.get("error"))
+            return None
+        if slack_user.email is None:
+            return None
+        return await asyncio.to_thread(self.services.users.principal_for_email,
+                                       self.tenant_id(team_id), slack_user.email)
+
+    def sign_in_hint(self) -> str:
+        return (f"Sign in to Cipherslip once at {self.settings.base_url}/ with the same email "
+                "address as your Slack account, then try again.")

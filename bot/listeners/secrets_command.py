@@ -1,0 +1,70 @@
+"""`/secrets list | revoke <code> | audit [filter] | help`, answered privately to the caller.
+
+Every subcommand acts as the caller's Cipherslip user (matched by confirmed email) through
+the same services as the web: role checks and audit events are the web's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.audit import AUDIT_SHOWN, DEFAULT_FILTER, audit_message
+from bot.blocks.common import escape, section
+from bot.blocks.secrets import HELP, list_message
+from bot.context import SLACK_CLIENT, BotContext
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from core.services import audit
+from core.services.identity import Principal
+
+COMMAND = "/secrets"
+SUBCOMMANDS = ("list", "revoke", "audit", "help")
+
+
+async def _run(bot: BotContext, principal: Principal, subcommand: str,
+               argument: str) -> tuple[str, list[dict[str, Any]]]:
+    services, base_url = bot.services, bot.settings.base_url
+    if subcommand == "list":
+        secrets = await asyncio.to_thread(services.manage.list_own, principal, "all")
+        return list_message(secrets, base_url)
+    if subcommand == "revoke":
+        if not argument:
+            return "Usage", [section("Usage: `/secrets revoke XXXX-XXXX-XXXX`")]
+        activity = await asyncio.to_thread(services.manage.revoke_by_code, principal, argument,
+                                           SLACK_CLIENT)
+        how = "as a super admin" if activity == audit.REVOKED_ADMIN else "yours"
+        text = f"Revoked `{escape(argument.upper())}` ({how}): its content is destroyed."
+        return text, [section(text)]
+    # audit: super admins only; a refusal is itself audited by require_admin.
+    await asyncio.to_thread(services.admin.require_admin, principal, SLACK_CLIENT)
+    filter_text = argument or DEFAULT_FILTER
+    page = await asyncio.to_thread(services.admin.audit_page, principal,
+                                   filter_text=filter_text, limit=AUDIT_SHOWN)
+    return audit_message(page.events, filter_text, base_url, page.next_before is not None)
+
+
+def register(app: AsyncApp, bot: BotContext) -> None:
+    @app.command(COMMAND)
+    async def secrets_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                              client: AsyncWebClient) -> None:
+        await ack()
+        subcommand, _, argument = (body.get("text") or "").strip().partition(" ")
+        subcommand, argument = subcommand.lower(), argument.strip()
+        if subcommand not in SUBCOMMANDS or subcommand == "help":
+            unknown = (f"Unknown subcommand `{escape(subcommand)}`.\n"
+                       if subcommand not in ("", "help") else "")
+            await respond(text=unknown + HELP, response_type="ephemeral")
+            return
+        principal = await bot.principal(client, body.get("team_id", ""), body["user_id"])
+        if principal is None:
+            await respond(text=bot.sign_in_hint(), response_type="ephemeral")
+            return
+        try:
+            text, blocks = await _run(bot, principal, subcommand, argument)
+        except (AccessDenied, NotFound, Conflict, InvalidInput) as refusal:
+            text = refusal.message[:1].upper() + refusal.message[1:] + "."
+            blocks = [section(f":no_entry: {escape(text)}")]
+        await respond(text=text, blocks=blocks, response_type="ephemeral")

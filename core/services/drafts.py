@@ -1,0 +1,164 @@
+"""Drafts: a secret's options chosen in Slack, handed to the web page that takes the content.
+
+Content is never typed into Slack, so ``/share-secret`` stops at a draft: the options,
+validated by the same rules as a secret, and a single-use token for the encryption page. The
+page needs an SSO session of the same person (the Slack user's email), and creating the
+secret uses the draft up in the same transaction that stores the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, RandomSource, as_utc
+from core.crypto.encoding import b64url_decode, b64url_encode
+from core.crypto.meta import FORMATS
+from core.db.models import Draft
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from core.services import policy
+from core.services.identity import Principal
+from core.services.lifecycle import INTERNAL
+from core.services.users import UserDirectory
+
+DRAFT_TTL = timedelta(minutes=30)
+TOKEN_BYTES = 32
+
+
+@dataclass(frozen=True)
+class DraftOptions:
+    audience: str
+    recipients: list[str]
+    format: str
+    label: str | None
+    expires_in_seconds: int
+    view_limit: int | None
+
+
+@dataclass(frozen=True)
+class DraftOwner:
+    """Who made the draft in Slack: the web page must be signed in as this email."""
+
+    tenant_id: str
+    email: str
+    slack_team_id: str
+    slack_user_id: str
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenDraft:
+    options: DraftOptions
+    expires_at: datetime
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(b64url_decode(token, field="draft")).digest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DraftService:
+    db: sessionmaker[Session]
+    users: UserDirectory
+    clock: Clock
+    random: RandomSource
+
+    def check_options(self, tenant_id: str, options: DraftOptions) -> DraftOptions:
+        """The options as a secret would store them; InvalidInput names the field at fault."""
+        if options.audience not in policy.RECIPIENTS_MAX:
+            raise InvalidInput("choose Team members or External recipients", field="audience")
+        if options.format not in FORMATS:
+            raise InvalidInput(f"format must be one of {', '.join(FORMATS)}", field="format")
+        recipients = policy.normalize_recipients(
+            options.recipients, maximum=policy.RECIPIENTS_MAX[options.audience]
+        )
+        if options.audience == INTERNAL:
+            with self.db() as session:
+                outsiders = self.users.non_org_emails(session, tenant_id, recipients)
+            if outsiders:
+                raise InvalidInput("not members of your organization: " + ", ".join(outsiders),
+                                   field="recipients")
+        policy.check_expiry(options.expires_in_seconds)
+        return DraftOptions(
+            audience=options.audience, recipients=recipients, format=options.format,
+            label=policy.normalize_label(options.label),
+            expires_in_seconds=options.expires_in_seconds,
+            view_limit=policy.check_view_limit(options.view_limit),
+        )
+
+    def create(self, owner: DraftOwner, options: DraftOptions) -> NewDraft:
+        options = self.check_options(owner.tenant_id, options)
+        token = self.random.token_bytes(TOKEN_BYTES)
+        now = self.clock.now()
+        draft = Draft(
+            id=str(uuid.UUID(bytes=self.random.token_bytes(16), version=4)),
+            tenant_id=owner.tenant_id, token_hash=hashlib.sha256(token).digest(),
+            creator_email=owner.email.lower(), slack_team_id=owner.slack_team_id,
+            slack_user_id=owner.slack_user_id, audience=options.audience,
+            recipients=options.recipients, format=options.format, label=options.label,
+            expires_in_seconds=options.expires_in_seconds, view_limit=options.view_limit,
+            created_at=now, expires_at=now + DRAFT_TTL,
+        )
+        with self.db.begin() as session:
+            session.add(draft)
+        return NewDraft(b64url_encode(token), draft.expires_at)
+
+    def _usable(self, session: Session, principal: Principal, token: str) -> Draft:
+        draft = session.scalar(select(Draft).where(Draft.token_hash == token_hash(token),
+                                                   Draft.tenant_id == principal.tenant_id))
+        if draft is None:
+            raise NotFound("no such draft; run /share-secret in Slack again")
+        if draft.creator_email != principal.email:
+            raise AccessDenied(
+                "this draft was made in Slack by someone else: sign in with the account of "
+                "the Slack user who ran /share-secret"
+            )
+        if draft.used_at is not None:
+            raise Conflict("this draft was already used; run /share-secret again for another "
+                           "secret")
+        if as_utc(draft.expires_at) <= self.clock.now():
+            raise Conflict("this draft expired (drafts last 30 minutes); run /share-secret "
+                           "again")
+        return draft
+
+    def open(self, principal: Principal, token: str) -> OpenDraft:
+        """The draft's options for the page, if the signed-in user may use it (not used up)."""
+        with self.db() as session:
+            draft = self._usable(session, principal, token)
+            return OpenDraft(
+                DraftOptions(audience=draft.audience, recipients=list(draft.recipients),
+                             format=draft.format, label=draft.label,
+                             expires_in_seconds=draft.expires_in_seconds,
+                             view_limit=draft.view_limit),
+                as_utc(draft.expires_at),
+            )
+
+    def use(self, session: Session, principal: Principal, token: str, secret_id: str) -> None:
+        """Use the draft up for ``secret_id`` inside the caller's transaction; of concurrent
+        users exactly one succeeds (one conditional UPDATE)."""
+        draft = self._usable(session, principal, token)
+        used = session.execute(
+            update(Draft)
+            .where(Draft.id == draft.id, Draft.used_at.is_(None))
+            .values(used_at=self.clock.now(), secret_id=secret_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if not used:
+            raise Conflict("this draft was already used; run /share-secret again for another "
+                           "secret")
+
+    def slack_owner(self, session: Session, secret_id: str) -> tuple[str, str] | None:
+        """(team id, user id) of the Slack user whose draft became this secret."""
+        row = session.execute(select(Draft.slack_team_id, Draft.slack_user_id)
+                              .where(Draft.secret_id == secret_id)).first()
+        return (row[0], row[1]) if row else None

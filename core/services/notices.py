@@ -1,0 +1,44 @@
+"""Creator notices: the record that a secret's creator should hear about a change.
+
+A notice is opened when a secret goes live and touched, in the same transaction, by every
+change its creator cares about (a view, burn, expiry, revoke). Delivery (the Slack bot's
+notifier job) is separate, so a Slack outage never slows or fails a reveal: it only delays
+the message, which is retried until Slack shows the latest version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from core.db.models import CreatorNotice, Secret
+
+
+def open_notice(
+    session: Session, secret: Secret, now: datetime, slack_owner: tuple[str, str] | None
+) -> None:
+    team_id, user_id = slack_owner or (None, None)
+    session.add(CreatorNotice(
+        secret_id=secret.id, tenant_id=secret.tenant_id, slack_team_id=team_id,
+        slack_user_id=user_id, version=1, delivered_version=0, attempts=0,
+        next_attempt_at=now,
+    ))
+
+
+def touch(session: Session, secret_ids: Sequence[str], now: datetime) -> None:
+    """Mark the notices of these secrets as changed (secrets without one are unaffected)."""
+    if not secret_ids:
+        return
+    session.execute(
+        update(CreatorNotice)
+        .where(CreatorNotice.secret_id.in_(list(secret_ids)))
+        # A notice being delivered right now keeps its lease; the delivery sees the newer
+        # version when it settles and leaves the notice due again.
+        .values(version=CreatorNotice.version + 1, attempts=0,
+                next_attempt_at=case((CreatorNotice.next_attempt_at > now,
+                                      CreatorNotice.next_attempt_at), else_=now))
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,270 @@
+"""Slack for tests: a local fake of the Web API (a real HTTP server that records every call
+and its body), and signed requests into the real Bolt app, as Slack sends them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.support.servers import UvicornThread
+
+TEAM_ID = "T0CIPHER"
+BOT_TOKEN = "xoxb-test-bot-token"
+SIGNING_SECRET = "test-signing-secret"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class SlackUserRecord:
+    user_id: str
+    email: str | None
+    name: str
+    is_bot: bool = False
+    confirmed: bool = True
+
+
+@dataclass
+class FakeSlack:
+    """Answers the Web API methods the bot uses, from a small user directory."""
+
+    users: dict[str, SlackUserRecord] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # method -> error, once
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def add_user(self, user_id: str, email: str | None, name: str = "", **flags: Any) -> None:
+        self.users[user_id] = SlackUserRecord(user_id, email, name or user_id, **flags)
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self.lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Listeners run after the ack: their calls arrive a moment after the response."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.calls_to(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} {method} call(s), got {self.calls_to(method)}")
+
+    def everything_sent(self) -> str:
+        with self.lock:
+            return json.dumps([call.args for call in self.calls])
+
+    def _user_json(self, record: SlackUserRecord) -> dict[str, Any]:
+        profile: dict[str, Any] = {"real_name": record.name}
+        if record.email is not None:
+            profile["email"] = record.email
+        return {"id": record.user_id, "name": record.name, "deleted": False,
+                "is_bot": record.is_bot, "is_email_confirmed": record.confirmed,
+                "team_id": TEAM_ID, "profile": profile}
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        error = self.failures.pop(method, None)
+        if error is not None:
+            return {"ok": False, "error": error}
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": TEAM_ID,
+                    "team": "Cipherslip Test", "url": "https://test.slack.com/"}
+        if method == "users.info":
+            record = self.users.get(str(args.get("user")))
+            if record is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": self._user_json(record)}
+        if method == "users.lookupByEmail":
+            for record in self.users.values():
+                if record.email == args.get("email"):
+                    return {"ok": True, "user": self._user_json(record)}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "chat.postMessage":
+            channel = str(args["channel"])
+            channel = "D" + channel[1:] if channel.startswith("U") else channel
+            ts = f"1700000000.{next(self._ts):06d}"
+            self.messages[(channel, ts)] = args
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "chat.update":
+            key = (str(args.get("channel")), str(args.get("ts")))
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key] = args
+            return {"ok": True, "channel": key[0], "ts": key[1]}
+        if method in ("views.open", "views.update", "views.publish"):
+            return {"ok": True, "view": {"id": "V0MODAL", "hash": "h1"}}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A0CIPHER", "access_token": "xoxb-installed",
+                    "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": "UBOT",
+                    "team": {"id": "T0OTHER", "name": "Other"}, "enterprise": None,
+                    "is_enterprise_install": False, "authed_user": {"id": "U0ADMIN"}}
+        return {"ok": True}
+
+    def message_text(self, channel: str, ts: str) -> str:
+        """A posted message as a reader sees it: its text and every text in its blocks."""
+        return _texts(self.messages[(channel, ts)])
+
+
+def _texts(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(_texts(item) for item in value.values())
+    if isinstance(value, list):
+        return " ".join(_texts(item) for item in value)
+    return value if isinstance(value, str) else ""
+
+
+def blocks_text(value: Any) -> str:
+    return _texts(value)
+
+
+def _fake_app(fake: FakeSlack) -> Starlette:
+    async def api(request: Request) -> Response:
+        method = request.path_params["method"]
+        args: dict[str, Any] = dict(request.query_params)
+        raw = await request.body()
+        if raw:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                args.update(json.loads(raw))
+            else:
+                args.update(dict(parse_qsl(raw.decode())))
+        for key in ("blocks", "view", "unfurls", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        auth = request.headers.get("authorization", "")
+        with fake.lock:
+            fake.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None))
+            answer = fake.answer(method, args)
+        return JSONResponse(answer)
+
+    async def response_url(request: Request) -> Response:
+        with fake.lock:
+            fake.calls.append(Call("response_url", json.loads(await request.body()), None))
+        return Response("ok")
+
+    return Starlette(routes=[
+        Route("/api/{method}", api, methods=["GET", "POST"]),
+        Route("/respond/{token}", response_url, methods=["POST"]),
+    ])
+
+
+@contextmanager
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    server = UvicornThread(_fake_app(fake))
+    server.start()
+    fake.url = server.url
+    try:
+        yield fake
+    finally:
+        server.stop()
+
+
+def slack_settings(fake: FakeSlack) -> dict[str, object]:
+    return {"slack_signing_secret": SIGNING_SECRET, "slack_bot_token": BOT_TOKEN,
+            "slack_api_url": fake.api_url}
+
+
+def sign(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class SlackSender:
+    """Sends what Slack sends: signed form posts (commands, interactivity) and JSON events."""
+
+    base_url: str
+    fake: FakeSlack
+    secret: str = SIGNING_SECRET
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def post(self, body: bytes, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None) -> httpx.Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp),
+                   "X-Slack-Signature": signature or sign(body, timestamp, self.secret)}
+        return httpx.post(f"{self.base_url}/slack/events", content=body, headers=headers,
+                          timeout=10)
+
+    def command(self, command: str, text: str = "", user_id: str = "U0ALICE",
+                **extra: str) -> httpx.Response:
+        form = {"command": command, "text": text, "user_id": user_id, "team_id": TEAM_ID,
+                "trigger_id": f"trigger.{next(self._ids)}", "channel_id": "C0GENERAL",
+                "response_url": f"{self.fake.url}/respond/{next(self._ids)}", **extra}
+        return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        payload = {"team": {"id": TEAM_ID}, "api_app_id": "A0CIPHER", **payload}
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def view_submission(self, values: dict[str, Any], user_id: str = "U0ALICE",
+                        private_metadata: str = "internal") -> httpx.Response:
+        return self.interaction({
+            "type": "view_submission", "user": {"id": user_id, "team_id": TEAM_ID},
+            "view": {"id": "V0MODAL", "type": "modal", "callback_id": "share_secret",
+                     "hash": "h1", "private_metadata": private_metadata,
+                     "state": {"values": values}},
+        })
+
+    def block_action(self, action: dict[str, Any], user_id: str = "U0ALICE",
+                     **context: Any) -> httpx.Response:
+        return self.interaction({
+            "type": "block_actions", "user": {"id": user_id, "team_id": TEAM_ID},
+            "trigger_id": f"trigger.{next(self._ids)}", "actions": [action], **context,
+        })
+
+    def event(self, event: dict[str, Any], event_id: str | None = None) -> httpx.Response:
+        envelope = {"token": "unused", "team_id": TEAM_ID, "api_app_id": "A0CIPHER",
+                    "type": "event_callback", "event": event,
+                    "event_id": event_id or f"Ev{next(self._ids):08d}",
+                    "event_time": int(time.time())}
+        return self.post(json.dumps(envelope).encode(), "application/json")
+
+
+def modal_values(
+    audience: str = "internal", users: tuple[str, ...] = ("U0BOB",), emails: str = "",
+    fmt: str = "text", label: str | None = None, expiry: str = "86400",
+    view_limit: str | None = "1",
+) -> dict[str, Any]:
+    """A modal's state as Slack submits it."""
+    values: dict[str, Any] = {
+        "audience": {"audience": {"type": "radio_buttons",
+                                  "selected_option": {"value": audience}}},
+        "format": {"format": {"type": "static_select", "selected_option": {"value": fmt}}},
+        "label": {"label": {"type": "plain_text_input", "value": label}},
+        "expiry": {"expiry": {"type": "static_select", "selected_option": {"value": expiry}}},
+        "view_limit": {"view_limit": {"type": "number_input", "value": view_limit}},
+    }
+    if audience == "internal":
+        values["users"] = {"users": {"type": "multi_users_select", "selected_users": list(users)}}
+    else:
+        values["emails"] = {"emails": {"type": "plain_text_input", "value": emails}}
+    return values
