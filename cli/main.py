@@ -98,12 +98,18 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     services = build_services(settings)
     jobs = PurgeJobs(db=services.db, lifecycle=services.lifecycle,
                      blob_store=services.blob_store, clock=services.clock)
+    notices = None
+    if settings.slack_enabled:
+        from bot.app import build_notifier
+
+        notices = build_notifier(settings, services).run
     try:
         if args.once:
-            for report in jobs.run_all():
+            reports = jobs.run_all() + ([notices()] if notices else [])
+            for report in reports:
                 print(f"{report.name}: {len(report.processed)} done, {report.failed} to retry")
         else:
-            run_forever(jobs, args.interval)
+            run_forever(jobs, args.interval, notices)
     finally:
         services.close()
     return 0

@@ -10,21 +10,30 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler.jobs import PurgeJobs
+from scheduler.jobs import JobReport, PurgeJobs
 
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_SECONDS = 15
+# Creator notices should reach Slack within seconds of a reveal; the query is an index probe.
+NOTICE_INTERVAL_SECONDS = 2
 
 
-def run_forever(jobs: PurgeJobs, interval_seconds: float = DEFAULT_INTERVAL_SECONDS) -> None:
+def run_forever(
+    jobs: PurgeJobs, interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+    notices: Callable[[], JobReport] | None = None,
+) -> None:
     """Run passes until SIGTERM or SIGINT; a pass in progress is allowed to finish."""
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(jobs.run_all, "interval", seconds=interval_seconds, id="purge",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    if notices is not None:
+        scheduler.add_job(notices, "interval", seconds=NOTICE_INTERVAL_SECONDS, id="notices",
+                          max_instances=1, coalesce=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

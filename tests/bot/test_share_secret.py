@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from core.db.models import Base, Draft, Secret
-from tests.support.slack import FakeSlack, SlackSender, blocks_text, modal_values
+from tests.support.slack import (
+    FakeSlack,
+    SlackSender,
+    blocks_text,
+    draft_of,
+    handoff_url,
+    modal_values,
+)
 from tests.support.stack import Stack
 
 
 def count(stack: Stack, model: type[Base]) -> int:
     with stack.services.db() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def handoff_url(response_json: dict[str, object]) -> str:
-    view = response_json["view"]
-    assert isinstance(view, dict)
-    buttons = [element for block in view["blocks"] if block["type"] == "actions"
-               for element in block["elements"]]
-    assert [button["text"]["text"] for button in buttons] == ["Open encryption page"]
-    return str(buttons[0]["url"])
-
-
-def draft_of(url: str) -> str:
-    return parse_qs(urlsplit(url).query)["draft"][0]
 
 
 def test_the_command_opens_the_modal_without_a_content_field(

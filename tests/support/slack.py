@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -268,3 +268,16 @@ def modal_values(
     else:
         values["emails"] = {"emails": {"type": "plain_text_input", "value": emails}}
     return values
+
+
+def handoff_url(response_json: dict[str, object]) -> str:
+    view = response_json["view"]
+    assert isinstance(view, dict)
+    buttons = [element for block in view["blocks"] if block["type"] == "actions"
+               for element in block["elements"]]
+    assert [button["text"]["text"] for button in buttons] == ["Open encryption page"]
+    return str(buttons[0]["url"])
+
+
+def draft_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["draft"][0]

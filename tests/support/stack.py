@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from api.app import create_app
+from bot.app import build_notifier
+from bot.notifier import CreatorNotifier
 from cli.main import server_options
 from core.services.container import Services, build_services
 from core.settings import Settings
@@ -102,6 +104,10 @@ class Stack:
         """The scheduler's jobs over this stack's database and blob store, on its clock."""
         return PurgeJobs(db=self.services.db, lifecycle=self.services.lifecycle,
                          blob_store=self.services.blob_store, clock=self.clock)
+
+    def notifier(self) -> CreatorNotifier:
+        """The creator-notice job the scheduler runs (Slack must be configured)."""
+        return build_notifier(self.settings, self.services)
 
     def user(self, email: str) -> BrowserLikeClient:
         client = BrowserLikeClient(self.base_url, email).sign_in()

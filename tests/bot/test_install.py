@@ -1,0 +1,92 @@
+"""Many workspaces: the OAuth install stores each workspace's bot token (slack_sdk's
+SQLAlchemy stores), and each workspace maps to a tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from core.db.models import SLACK_BOTS
+from tests.support.slack import SIGNING_SECRET, FakeSlack, SlackSender, blocks_text, fake_slack
+from tests.support.stack import Stack
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with fake_slack() as fake:
+        fake.add_user("U0ADMIN", "admin@acme.test", "Acme Admin")
+        fake.add_user("U0ANA", "ana@acme.test", "Ana")
+        yield fake
+
+
+@pytest.fixture
+def stack_options(slack: FakeSlack) -> dict[str, object]:
+    return {"slack_signing_secret": SIGNING_SECRET, "slack_client_id": "1234.5678",
+            "slack_client_secret": "client-secret", "slack_api_url": slack.api_url,
+            "tenants": [{"id": "acme", "name": "Acme", "domains": ["acme.test"],
+                         "slack_teams": ["T0OTHER"]}]}
+
+
+def install(stack: Stack, slack: FakeSlack) -> httpx.Response:
+    with httpx.Client(base_url=stack.base_url) as browser:
+        start = browser.get("/slack/install")
+        assert start.status_code == 302
+        authorize = urlsplit(start.headers["location"])
+        assert authorize.netloc == "slack.com" and authorize.path == "/oauth/v2/authorize"
+        query = parse_qs(authorize.query)
+        assert query["client_id"] == ["1234.5678"]
+        assert set(query["scope"][0].split(",")) == {
+            "commands", "chat:write", "users:read", "users:read.email", "links:read",
+            "links:write"}
+        assert query["redirect_uri"] == [f"{stack.base_url}/slack/oauth_redirect"]
+        # The state cookie is marked Secure; browsers still send it to http://127.0.0.1
+        # (a secure context), httpx does not, so it is passed on by hand.
+        state_cookie = start.headers["set-cookie"].split(";")[0]
+        assert state_cookie == f"slack-app-oauth-state={query['state'][0]}"
+        return browser.get("/slack/oauth_redirect", headers={"cookie": state_cookie},
+                           params={"code": "c0de", "state": query["state"][0]})
+
+
+def test_a_workspace_installs_and_its_token_is_used(stack: Stack, slack: FakeSlack) -> None:
+    finished = install(stack, slack)
+    assert finished.status_code == 200 and "Cipherslip is installed" in finished.text
+    [exchange] = slack.calls_to("oauth.v2.access")
+    assert exchange.args["code"] == "c0de"
+    with stack.services.engine.connect() as connection:
+        bots = connection.execute(select(SLACK_BOTS.c.team_id, SLACK_BOTS.c.bot_token)).all()
+    assert [tuple(bot) for bot in bots] == [("T0OTHER", "xoxb-installed")]
+
+    sender = SlackSender(stack.base_url, slack)
+    assert sender.command("/share-secret", team_id="T0OTHER").status_code == 200
+    [opened] = slack.wait_for("views.open")
+    assert opened.token == "xoxb-installed"
+
+
+def test_a_forged_or_replayed_state_is_refused(stack: Stack, slack: FakeSlack) -> None:
+    with httpx.Client(base_url=stack.base_url) as browser:
+        refused = browser.get("/slack/oauth_redirect", params={"code": "c0de", "state": "x"})
+    assert refused.status_code == 400 and "Installation failed" in refused.text
+    assert slack.calls_to("oauth.v2.access") == []
+
+
+def test_a_workspace_that_did_not_install_gets_nothing(stack: Stack, slack: FakeSlack) -> None:
+    sender = SlackSender(stack.base_url, slack)
+    sender.command("/share-secret", team_id="T0NOTINSTALLED")
+    assert slack.calls_to("views.open") == []
+
+
+def test_the_workspace_maps_to_its_tenant(stack: Stack, slack: FakeSlack) -> None:
+    install(stack, slack)
+    ana = stack.user("ana@acme.test")
+    acme_secret = ana.create_text("x", ["admin@acme.test"], label="Acme only")
+    stack.user("alice@example.com").create_text("y", ["bob@example.com"], label="Default only")
+    sender = SlackSender(stack.base_url, slack)
+    sender.command("/secrets", "list", user_id="U0ANA", team_id="T0OTHER")
+    [reply] = slack.wait_for("response_url")
+    text = blocks_text(reply.args)
+    assert "Acme only" in text and acme_secret.share_code in text
+    assert "Default only" not in text

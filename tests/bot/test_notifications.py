@@ -1,0 +1,133 @@
+"""The creator's DM: posted when the secret goes live, then edited on every open, burn,
+expiry and revoke; a Slack outage delays it and never loses it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from core.crypto.encoding import b64url_encode
+from tests.support.client import BrowserLikeClient, ShareLink
+from tests.support.slack import FakeSlack, SlackSender, draft_of, handoff_url, modal_values
+from tests.support.stack import Stack
+
+
+def share_from_slack(sender: SlackSender, alice: BrowserLikeClient, *, label: str,
+                     view_limit: int | None) -> ShareLink:
+    values = modal_values(label=label, view_limit=str(view_limit) if view_limit else None)
+    url = handoff_url(sender.view_submission(values).json())
+    return alice.create_text("the password", ["bob@example.com"], draft=draft_of(url),
+                             label=label, view_limit=view_limit)
+
+
+def only_message(slack: FakeSlack) -> tuple[tuple[str, str], str]:
+    [key] = list(slack.messages)
+    return key, slack.message_text(*key)
+
+
+def revoke_button(slack: FakeSlack, key: tuple[str, str]) -> dict[str, Any] | None:
+    for block in slack.messages[key].get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == "revoke_secret":
+                return dict(element)
+    return None
+
+
+def test_the_dm_follows_the_secret_from_live_to_burned(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    link = share_from_slack(sender, alice, label="Staging DB", view_limit=2)
+    assert stack.notifier().run().processed == [link.secret_id]
+
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.args["channel"] == "U0ALICE"  # the draft's Slack user: no lookup needed
+    assert post.token == "xoxb-test-bot-token"
+    key, text = only_message(slack)
+    assert "Staging DB" in text and link.share_code in text
+    assert "Team members: 1 recipient" in text and "2 of 2 views left" in text
+    assert "Not opened yet" in text
+    assert revoke_button(slack, key) == {**revoke_button(slack, key), "value": link.secret_id}  # type: ignore[dict-item]
+    assert stack.notifier().run().processed == []  # nothing changed: nothing sent
+
+    bob.reveal(link)
+    stack.notifier().run()
+    [update] = slack.calls_to("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == key
+    _, text = only_message(slack)
+    assert "bob@example.com" in text and "1 of 2 views left" in text
+    assert "was opened by bob@example.com" in update.args["text"]
+
+    bob.reveal(link)
+    stack.notifier().run()
+    _, text = only_message(slack)
+    assert "Burned" in text and revoke_button(slack, key) is None
+    assert len(slack.calls_to("chat.postMessage")) == 1  # one message, edited in place
+    # The link key never reached Slack (the server never had it to send).
+    assert b64url_encode(link.link_key) not in slack.everything_sent()
+
+
+def test_expiry_and_revoke_update_the_dm(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    alice = stack.user("alice@example.com")
+    short = share_from_slack(sender, alice, label="Short one", view_limit=None)
+    stack.notifier().run()
+    stack.clock.advance(timedelta(days=2))
+    assert stack.purge_jobs().expire_overdue().processed == [short.secret_id]
+    stack.notifier().run()
+    _, text = only_message(slack)
+    assert "Expired" in text
+
+    slack.messages.clear()
+    alice = stack.user("alice@example.com")  # two days on, the old session has ended
+    kept = share_from_slack(sender, alice, label="Revoke me", view_limit=1)
+    stack.notifier().run()
+    key, _ = only_message(slack)
+    button = revoke_button(slack, key)
+    assert button is not None
+    response = sender.block_action({"action_id": "revoke_secret", "value": button["value"],
+                                    "type": "button"},
+                                   container={"type": "message", "channel_id": key[0]},
+                                   channel={"id": key[0]})
+    assert response.status_code == 200
+    slack.wait_for("chat.update", count=2)
+    _, text = only_message(slack)
+    assert "Revoked by alice@example.com" in text
+    assert alice.api("GET", f"/api/v1/secrets/{kept.secret_id}").json()["status"] == "revoked"
+
+
+def test_a_secret_made_on_the_web_is_announced_to_its_creator_found_by_email(
+    stack: Stack, slack: FakeSlack
+) -> None:
+    alice = stack.user("alice@example.com")
+    alice.create_text("x", ["bob@example.com"], label="From the web")
+    stack.notifier().run()
+    [lookup] = slack.calls_to("users.lookupByEmail")
+    assert lookup.args["email"] == "alice@example.com"
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.args["channel"] == "U0ALICE"
+
+    # A creator with no Slack account: nothing to deliver, and no retries.
+    dan = stack.user("dan@example.com")
+    dan.create_text("x", ["bob@example.com"])
+    report = stack.notifier().run()
+    assert report.failed == 1
+    stack.clock.advance(timedelta(hours=2))
+    assert stack.notifier().run().processed == []
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_slack_outage_delays_the_dm_and_never_blocks_a_reveal(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    slack.failures["chat.postMessage"] = "service_unavailable"
+    link = share_from_slack(sender, alice, label="Outage", view_limit=3)
+    assert stack.notifier().run().failed == 1
+    assert bob.reveal(link) == "the password"
+    assert stack.notifier().run().processed == []  # backing off
+    stack.clock.advance(timedelta(seconds=30))
+    assert stack.notifier().run().processed == [link.secret_id]
+    _, text = only_message(slack)
+    assert "bob@example.com" in text and "2 of 3 views left" in text
