@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -70,8 +71,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     services = services or build_services(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bolt = getattr(app.state, "bolt", None)
+        if bolt is None:
+            yield
+        else:
+            # One connection pool for every Slack call (Bolt copies it into each request's
+            # client); it has to be made inside the running event loop.
+            async with aiohttp.ClientSession() as slack_session:
+                bolt.client.session = slack_session
+                yield
         services.close()
 
     app = FastAPI(
