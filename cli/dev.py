@@ -109,6 +109,8 @@ def run_dev_stack(
         api = start([*cipherslip, "api", "--port", str(port)])
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
         start([*cipherslip, "scheduler"])
+        if environment.get("CIPHERSLIP_SLACK_APP_TOKEN"):
+            start([*cipherslip, "slack-socket"])  # your development Slack app, no tunnel
         banner = _banner(environment["CIPHERSLIP_BASE_URL"], vault_port, idp_port, smtp_port)
         print(banner, flush=True)
         while all(process.poll() is None for process in processes):

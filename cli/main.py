@@ -132,6 +132,14 @@ def cmd_mail_sink(args: argparse.Namespace) -> int:
     return run_mail_sink(args.port, Settings().data_dir / "mail")
 
 
+def cmd_slack_socket(_args: argparse.Namespace) -> int:
+    from cli.slack_socket import run_socket_mode
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format, component="bot")
+    return run_socket_mode(settings)
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from cli.dev import run_dev_stack
 
@@ -163,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler.add_argument("--interval", type=float, default=15, help="seconds between passes")
     scheduler.add_argument("--once", action="store_true", help="one pass, then exit")
     scheduler.set_defaults(run=cmd_scheduler)
+
+    socket = commands.add_parser(
+        "slack-socket", help="the Slack app over Socket Mode (development, no public URL)")
+    socket.set_defaults(run=cmd_slack_socket)
 
     idp = commands.add_parser("dev-idp", help="development OpenID provider (never production)")
     idp.add_argument("--host", default="127.0.0.1")
