@@ -69,6 +69,24 @@ def _api_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _slack_problems(settings: Settings) -> list[str]:
+    """A half-configured Slack app fails at the first request; say so at start-up instead."""
+    problems = []
+    slack_named = any((settings.slack_bot_token, settings.slack_client_id,
+                       settings.slack_client_secret))
+    if slack_named and not settings.slack_signing_secret:
+        problems.append("CIPHERSLIP_SLACK_SIGNING_SECRET is empty: Slack's requests could not "
+                        "be verified, so the Slack app would stay off")
+    if settings.slack_client_id and not settings.slack_client_secret:
+        problems.append("CIPHERSLIP_SLACK_CLIENT_SECRET is empty: workspaces could not install")
+    if settings.slack_enabled and not settings.slack_api_url.startswith("https://"):
+        problems.append("CIPHERSLIP_SLACK_API_URL is not HTTPS: bot tokens would cross the "
+                        "network in the clear")
+    if settings.slack_app_token:
+        problems.append("CIPHERSLIP_SLACK_APP_TOKEN is set: Socket Mode is for development")
+    return problems
+
+
 def _vault_token_problems(settings: Settings) -> list[str]:
     if len(settings.vault_token) < MIN_SECRET_LENGTH:
         return [f"CIPHERSLIP_VAULT_TOKEN is missing or shorter than {MIN_SECRET_LENGTH} "
@@ -89,6 +107,8 @@ def production_problems(settings: Settings, component: Component) -> list[str]:
     problems = _storage_problems(settings)
     if component == "api":
         problems += _api_problems(settings) + _vault_token_problems(settings)
+    if component in ("api", "scheduler"):  # the scheduler delivers creator DMs
+        problems += _slack_problems(settings)
     return problems
 
 

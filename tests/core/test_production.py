@@ -37,6 +37,8 @@ PRODUCTION: dict[str, object] = {
     "smtp_port": 587,
     "smtp_security": "starttls",
     "mail_from": "Cipherslip <noreply@example.com>",
+    "slack_signing_secret": STRONG,
+    "slack_bot_token": "xoxb-a-real-bot-token",
 }
 
 
@@ -72,6 +74,12 @@ def test_development_defaults_are_refused_with_every_problem_listed() -> None:
         ("api", {"vault_url": "http://vault.internal:8100"}, "travel in clear"),
         ("api", {"smtp_host": "localhost", "smtp_port": 1025}, "development mail sink"),
         ("api", {"oidc_client_secret": "cipherslip-dev-secret"}, "CLIENT_SECRET"),
+        ("api", {"slack_signing_secret": ""}, "SLACK_SIGNING_SECRET is empty"),
+        ("scheduler", {"slack_client_id": "1.2", "slack_signing_secret": STRONG},
+         "SLACK_CLIENT_SECRET is empty"),
+        ("api", {"slack_bot_token": "xoxb-1", "slack_signing_secret": STRONG,
+                 "slack_api_url": "http://slack.internal/api/"}, "SLACK_API_URL is not HTTPS"),
+        ("api", {"slack_app_token": "xapp-1"}, "Socket Mode is for development"),
     ],
 )
 def test_each_development_choice_is_named(component: Component, change: dict[str, object],
