@@ -80,7 +80,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
     if isinstance(exc, errors.AuthenticationRequired):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/auth/login?next={quote(target, safe='')}", 303)
+        return RedirectResponse(f"/auth/login?next={quote(target, safe='/')}", 303)
     return _page(request, status, exc.code.replace("_", " ").capitalize(), exc.message)
 
 

@@ -188,8 +188,10 @@ def api_process(directory: Path, database_url: str, fake_url: str) -> Iterator[t
         "CIPHERSLIP_LOG_LEVEL": "WARNING", "CIPHERSLIP_LOG_FORMAT": "text",
     }
     cipherslip = [sys.executable, "-m", "cli.main"]
-    subprocess.run([*cipherslip, "migrate"], env=environment, check=True, capture_output=True,
-                   cwd=REPO)
+    migrated = subprocess.run([*cipherslip, "migrate"], env=environment, capture_output=True,
+                              text=True, cwd=REPO, check=False)
+    if migrated.returncode != 0:
+        raise RuntimeError(f"cipherslip migrate failed:\n{migrated.stdout}{migrated.stderr}")
     with process([*cipherslip, "api", "--port", str(port)], environment,
                  directory / "api.log") as api:
         _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
