@@ -90,6 +90,28 @@ def handle_each_event_once(bot: BotContext) -> Callable[..., Awaitable[Any]]:
     return dedupe
 
 
+UNLISTED_WORKSPACE = ("This Slack workspace is not connected to a Cipherslip organization; "
+                      "ask your Cipherslip administrator.")
+
+
+def team_of(body: dict[str, Any]) -> str:
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or (
+        body.get("user") or {}).get("team_id")
+    return str(team or "")
+
+
+def refuse_unlisted_workspaces(bot: BotContext) -> Callable[..., Awaitable[Any]]:
+    """With OAuth anyone may install the app: only workspaces a tenant lists get anything,
+    so an outsider's workspace can never act in (or read from) a tenant."""
+
+    async def only_listed(body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        if bot.services.tenants.for_slack_team(team_of(body)) is None:
+            return BoltResponse(status=200, body=UNLISTED_WORKSPACE if "command" in body else "")
+        return await next()
+
+    return only_listed
+
+
 def create_bolt_app(settings: Settings, services: Services,
                     notifier: CreatorNotifier | None = None) -> AsyncApp:
     _quiet_vendor_logs()
@@ -103,6 +125,7 @@ def create_bolt_app(settings: Settings, services: Services,
                        client=AsyncWebClient(token=settings.slack_bot_token,
                                              base_url=settings.slack_api_url))
     bot = BotContext(settings=settings, services=services, notifier=notifier)
+    app.use(refuse_unlisted_workspaces(bot))
     app.use(handle_each_event_once(bot))
     for listener in LISTENERS:
         listener.register(app, bot)

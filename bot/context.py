@@ -40,7 +40,11 @@ class BotContext:
     notifier: CreatorNotifier
 
     def tenant_id(self, team_id: str) -> str:
-        return self.services.tenants.for_slack_team(team_id).id
+        """The workspace's tenant (unlisted workspaces never get this far: see bot.app)."""
+        tenant = self.services.tenants.for_slack_team(team_id)
+        if tenant is None:
+            raise LookupError(f"Slack workspace {team_id} belongs to no tenant")
+        return tenant.id
 
     async def slack_user(self, client: AsyncWebClient, user_id: str) -> SlackUser:
         """``users.info``: the confirmed email address, if any (raises SlackApiError)."""

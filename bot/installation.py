@@ -118,5 +118,6 @@ class Workspaces:
                     SLACK_BOTS.c.client_id == self._settings.slack_client_id)
                 .distinct()
             ).all()
-        return [team for team in teams
-                if team is not None and self._tenants.for_slack_team(team).id == tenant_id]
+        mapped = {team: self._tenants.for_slack_team(team) for team in teams if team}
+        return [team for team, tenant in mapped.items()
+                if tenant is not None and tenant.id == tenant_id]

@@ -34,6 +34,9 @@ BATCH = 50
 # Errors that retrying cannot fix: the notice is given up.
 FINAL_ERRORS = {"users_not_found", "user_not_found", "account_inactive", "invalid_auth",
                 "not_authed", "channel_not_found", "cant_update_message", "message_not_found"}
+# While looking for the creator: this workspace cannot help, another one of the tenant may.
+NEXT_WORKSPACE_ERRORS = {"users_not_found", "invalid_auth", "account_inactive", "not_authed",
+                         "token_revoked", "team_access_not_granted"}
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,7 @@ class CreatorNotifier:
             teams: list[str | None] = (
                 [team_id] if team_id else self.workspaces.teams_of_tenant(notice.tenant_id))
         try:
-            channel_id, message_ts, user_id = self._send(
-                state, teams, user_id, channel_id, message_ts)
+            delivered = self._send(state, teams, user_id, channel_id, message_ts)
         except SlackApiError as error:
             code = str(error.response.get("error", "error"))
             retry_after = error.response.headers.get("Retry-After") if error.response else None
@@ -119,44 +121,54 @@ class CreatorNotifier:
         except NoWorkspace:
             self._settle_failure(lease, None)  # nothing to deliver to; not an error
             return True
-        self._settle(lease, now, user_id, channel_id, message_ts)
+        except Exception as error:  # timeouts, refused connections: retry like an API error
+            log.warning("creator notice not delivered (%s); will retry", type(error).__name__,
+                        extra={"secret_id": lease.secret_id})
+            self._settle_failure(lease, None if attempts + 1 >= MAX_ATTEMPTS else (
+                now + timedelta(seconds=min(3600, 5 * 2 ** attempts))))
+            return False
+        self._settle(lease, now, delivered)
         return True
 
     def _send(
         self, state: NoticeState, teams: list[str | None], user_id: str | None,
         channel_id: str | None, message_ts: str | None,
-    ) -> tuple[str, str, str]:
-        for team in teams:
+    ) -> Delivered:
+        """Where the message now showing ``state`` is."""
+        for position, team in enumerate(teams):
             token = self.workspaces.bot_token(team)
             if token is None:
                 continue
             client = self._client(token)
-            if user_id is None:
+            recipient = user_id
+            if recipient is None:
                 try:
                     found = client.users_lookupByEmail(email=state.creator_email)
                 except SlackApiError as error:
-                    if error.response.get("error") == "users_not_found" and len(teams) > 1:
+                    last = position == len(teams) - 1
+                    if error.response.get("error") in NEXT_WORKSPACE_ERRORS and not last:
                         continue  # perhaps in another of the tenant's workspaces
                     raise
-                user_id = str(found["user"]["id"])
+                recipient = str(found["user"]["id"])
             text, blocks = notice_text(state), notice_blocks(state)
             if channel_id is None or message_ts is None:
-                posted = client.chat_postMessage(channel=user_id, text=text, blocks=blocks,
+                posted = client.chat_postMessage(channel=recipient, text=text, blocks=blocks,
                                                  unfurl_links=False)
-                return str(posted["channel"]), str(posted["ts"]), user_id
+                return Delivered(team, str(posted["channel"]), str(posted["ts"]), recipient)
             client.chat_update(channel=channel_id, ts=message_ts, text=text, blocks=blocks)
-            return channel_id, message_ts, user_id
+            return Delivered(team, channel_id, message_ts, recipient)
         raise NoWorkspace
 
-    def _settle(self, lease: Lease, now: datetime, user_id: str, channel_id: str,
-                message_ts: str) -> None:
+    def _settle(self, lease: Lease, now: datetime, delivered: Delivered) -> None:
         with self.db.begin() as session:
             session.execute(
                 update(CreatorNotice)
                 .where(CreatorNotice.secret_id == lease.secret_id)
                 .values(
-                    delivered_version=lease.version, attempts=0, slack_user_id=user_id,
-                    channel_id=channel_id, message_ts=message_ts,
+                    # The workspace the DM lives in: every later edit goes there.
+                    delivered_version=lease.version, attempts=0,
+                    slack_team_id=delivered.team_id, slack_user_id=delivered.user_id,
+                    channel_id=delivered.channel_id, message_ts=delivered.message_ts,
                     # Changed while we were talking to Slack: due again at once.
                     next_attempt_at=case((CreatorNotice.version > lease.version, now),
                                          else_=None),
@@ -172,6 +184,16 @@ class CreatorNotifier:
                 .values(attempts=CreatorNotice.attempts + 1, next_attempt_at=next_attempt)
                 .execution_options(synchronize_session=False)
             )
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Where the message showing a notice lives."""
+
+    team_id: str | None
+    channel_id: str
+    message_ts: str
+    user_id: str
 
 
 class NoWorkspace(Exception):

@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     slack_client_secret: str = ""
     # Socket Mode for development (an xapp- token): no public URL needed.
     slack_app_token: str = ""
+    # The default tenant's Slack workspaces (team ids). With OAuth installs every workspace
+    # must be listed (here or in a tenant's slack_teams): an unlisted one gets nothing.
+    slack_teams: CommaList = ()
     # Slack's Web API; tests point it at a local fake.
     slack_api_url: str = "https://slack.com/api/"
 
@@ -146,6 +149,11 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @field_validator("slack_teams", mode="before")
+    @classmethod
+    def _parse_teams(cls, value: object) -> object:
+        return _split_commas(value)
 
     @field_validator("internal_domains", "super_admin_emails", mode="before")
     @classmethod

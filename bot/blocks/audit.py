@@ -31,10 +31,10 @@ def audit_message(
             section(f"No events match `{escape(filter_text)}`."),
             context(f"<{console}|Open the audit console>"),
         ]
-    lines = "\n".join(event_line(event) for event in events)
+    # One block per event: Slack refuses a section over 3,000 characters.
     blocks: list[Block] = [
-        section(f"*Audit log* · newest {len(events)} matching `{escape(filter_text)}`"),
-        section(lines),
+        section(f"*Audit log* · newest {len(events)} matching `{escape(filter_text[:500])}`"),
+        *(context(event_line(event)) for event in events),
         context(f"<{console}|{'More in' if more else 'Open'} the audit console>"),
     ]
     return f"Audit log: {len(events)} events", blocks

@@ -19,10 +19,10 @@ from core.services.notice_state import NoticeState
 
 def notice_text(state: NoticeState) -> str:
     """The notification's plain text (what phones and screen readers show)."""
-    name = f"“{state.label}”" if state.label else state.share_code
+    name = f"“{escape(state.label)}”" if state.label else state.share_code
     status = STATUS_WORDS.get(state.status, state.status)
     if state.status == "active" and state.opens:
-        latest = state.opens[0].email or "a recipient"
+        latest = escape(state.opens[0].email or "a recipient")
         views = views_text(state.views_used, state.view_limit)
         return f"Your secret {name} was opened by {latest}; {views}."
     return f"Your secret {name}: {status}."

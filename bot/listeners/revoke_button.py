@@ -36,7 +36,7 @@ def register(app: AsyncApp, bot: BotContext) -> None:
         if body.get("view", {}).get("type") == "home":
             await publish_home(bot, client, team_id, user_id)
         else:
-            # The DM shows the new state at once (the notifier would within seconds).
+            # The DM shows the new state at once (else the notifier job does within seconds).
             await asyncio.to_thread(bot.notifier.deliver_now, secret_id)
         if problem is not None and body.get("response_url"):
             await respond(text=f":no_entry: {escape(problem)}", response_type="ephemeral",

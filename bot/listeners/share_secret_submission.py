@@ -34,8 +34,10 @@ async def _lookup_all(bot: BotContext, client: AsyncWebClient,
         async with gate:
             try:
                 return await bot.slack_user(client, user_id)
-            except SlackApiError:
-                return None
+            except SlackApiError as error:
+                if error.response.get("error") in ("user_not_found", "users_not_found"):
+                    return None
+                raise  # rate limits and outages are not "this person has no email"
 
     return list(await asyncio.gather(*(lookup(user_id) for user_id in user_ids)))
 
@@ -50,7 +52,14 @@ def register(app: AsyncApp, bot: BotContext) -> None:
         recipients_block = modal.USERS if submission.audience == "internal" else modal.EMAILS
         user_id, team_id = body["user"]["id"], body.get("team", {}).get("id") or body["user"].get(
             "team_id", "")
-        creator, *recipients = await _lookup_all(bot, client, [user_id, *submission.user_ids])
+        try:
+            creator, *recipients = await _lookup_all(bot, client,
+                                                     [user_id, *submission.user_ids])
+        except SlackApiError as error:
+            await ack(response_action="errors", errors={recipients_block: (
+                f"Slack did not answer ({error.response.get('error')}); try again in a "
+                "minute.")})
+            return
         if creator is None or creator.email is None:
             await ack(response_action="errors", errors={modal.AUDIENCE: (
                 "Your Slack account has no confirmed email address, so Cipherslip cannot tell "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,7 +93,8 @@ def build_services(
     rate_limiter = cache.rate_limiter
     tenants = TenantDirectory(settings)
     users = UserDirectory(db=db, tenants=tenants, clock=clock, random=random,
-                          super_admin_emails=settings.super_admin_emails)
+                          super_admin_emails=settings.super_admin_emails,
+                          role_ttl=timedelta(seconds=settings.session_ttl_seconds))
     metrics = Metrics(db, clock)
     audit_log = AuditLog(clock, metrics)
     files = FileUploadService(db=db, blob_store=blob_store, clock=clock, random=random)

@@ -21,7 +21,11 @@ class Tenant:
 
 class TenantDirectory:
     def __init__(self, settings: Settings) -> None:
-        self.default = Tenant(settings.tenant_id, settings.tenant_name, settings.internal_domains)
+        self.default = Tenant(settings.tenant_id, settings.tenant_name, settings.internal_domains,
+                              slack_teams=settings.slack_teams)
+        # One workspace (a bot token) is the default tenant's unless listed elsewhere; with
+        # OAuth anyone can install the app, so only listed workspaces belong to a tenant.
+        self._listed_teams_only = settings.slack_oauth
         self._tenants = {self.default.id: self.default}
         for config in settings.tenants:
             self._tenants[config.id] = Tenant(config.id, config.name, config.domains,
@@ -47,9 +51,10 @@ class TenantDirectory:
                 return tenant
         return self.default
 
-    def for_slack_team(self, team_id: str) -> Tenant:
-        """The tenant naming this Slack workspace, else the default tenant."""
+    def for_slack_team(self, team_id: str) -> Tenant | None:
+        """The tenant naming this Slack workspace; else the default tenant for the one
+        workspace of a bot token, and nobody's for an unlisted OAuth install."""
         for tenant in self._tenants.values():
             if team_id in tenant.slack_teams:
                 return tenant
-        return self.default
+        return None if self._listed_teams_only else self.default

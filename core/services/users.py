@@ -6,12 +6,13 @@ import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clock import Clock, RandomSource
+from core.clock import Clock, RandomSource, as_utc
 from core.db.models import User
 from core.errors import AccessDenied
 from core.services.identity import BASIC, SUPER_ADMIN, Principal
@@ -35,6 +36,9 @@ class UserDirectory:
     clock: Clock
     random: RandomSource
     super_admin_emails: tuple[str, ...] = ()
+    # A role granted by the IdP's group counts for requests without a session (Slack) only
+    # this long after the sign-in that granted it, as a web session would.
+    role_ttl: timedelta = timedelta(hours=8)
 
     def sign_in(
         self, *, issuer: str, subject: str, email: str, name: str, in_admin_group: bool = False
@@ -68,7 +72,8 @@ class UserDirectory:
             )
             if user is None:
                 return None
-            is_admin = user.is_super_admin or email in self.super_admin_emails
+            recent = as_utc(user.last_login_at) > self.clock.now() - self.role_ttl
+            is_admin = (user.is_super_admin and recent) or email in self.super_admin_emails
             return Principal(tenant_id, user.id, user.email, user.name,
                              role=SUPER_ADMIN if is_admin else BASIC)
 

@@ -3,6 +3,7 @@ SQLAlchemy stores), and each workspace maps to a tenant."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -90,3 +91,19 @@ def test_the_workspace_maps_to_its_tenant(stack: Stack, slack: FakeSlack) -> Non
     text = blocks_text(reply.args)
     assert "Acme only" in text and acme_secret.share_code in text
     assert "Default only" not in text
+
+
+def test_an_unlisted_workspace_can_install_but_gets_nothing(
+    stack: Stack, slack: FakeSlack
+) -> None:
+    slack.install_team = "T0STRANGER"
+    assert install(stack, slack).status_code == 200
+    sender = SlackSender(stack.base_url, slack)
+    refused = sender.command("/secrets", "audit", user_id="U0ADMIN", team_id="T0STRANGER")
+    assert refused.status_code == 200 and "not connected to a Cipherslip" in refused.text
+    sender.command("/share-secret", team_id="T0STRANGER")
+    sender.event({"type": "app_home_opened", "user": "U0ANA", "tab": "home"},
+                 team_id="T0STRANGER")
+    time.sleep(0.3)
+    assert not slack.calls_to("views.open") and not slack.calls_to("views.publish")
+    assert not slack.calls_to("response_url")

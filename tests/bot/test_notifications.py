@@ -3,6 +3,7 @@ expiry and revoke; a Slack outage delays it and never loses it."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -131,3 +132,17 @@ def test_a_slack_outage_delays_the_dm_and_never_blocks_a_reveal(
     assert stack.notifier().run().processed == [link.secret_id]
     _, text = only_message(slack)
     assert "bob@example.com" in text and "2 of 3 views left" in text
+
+
+def test_an_unreachable_slack_is_retried_and_the_batch_goes_on(
+    stack: Stack, slack: FakeSlack
+) -> None:
+    alice = stack.user("alice@example.com")
+    link = alice.create_text("x", ["bob@example.com"], label="Unreachable")
+    offline = dataclasses.replace(stack.notifier(), settings=stack.settings.model_copy(
+        update={"slack_api_url": "http://127.0.0.1:9/api/"}))
+    assert offline.run().failed == 1  # connection refused: counted, not raised
+    assert stack.notifier().run().processed == []  # backing off
+    stack.clock.advance(timedelta(seconds=10))
+    assert stack.notifier().run().processed == [link.secret_id]
+    assert len(slack.calls_to("chat.postMessage")) == 1

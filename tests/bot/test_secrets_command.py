@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from core.services import audit
@@ -14,6 +15,7 @@ def answer(sender: SlackSender, slack: FakeSlack, text: str, user_id: str = "U0A
     response = sender.command("/secrets", text, user_id=user_id)
     assert response.status_code == 200
     reply: dict[str, Any] = slack.wait_for("response_url", count=before + 1)[-1].args
+    assert not slack.calls_to("response_url!refused"), "Slack would refuse these blocks"
     assert reply["response_type"] == "ephemeral"  # only the caller sees it
     return blocks_text(reply)
 
@@ -117,3 +119,20 @@ def test_audit_shows_the_newest_twenty(stack: Stack, slack: FakeSlack, sender: S
     assert all(code in reply for code in codes[-20:])
     assert not any(code in reply for code in codes[:2])
     assert "More in the audit console" in reply
+
+
+def test_an_idp_granted_admin_role_lapses_without_a_fresh_sign_in(stack: Stack) -> None:
+    users = stack.services.users
+    granted = users.sign_in(issuer="https://idp.test", subject="dora", email="dora@example.com",
+                            name="Dora", in_admin_group=True)
+    assert granted.is_super_admin
+    from_slack = users.principal_for_email(stack.settings.tenant_id, "dora@example.com")
+    assert from_slack is not None and from_slack.is_super_admin
+    stack.clock.advance(timedelta(hours=9))  # longer than a web session lives
+    lapsed = users.principal_for_email(stack.settings.tenant_id, "dora@example.com")
+    assert lapsed is not None and not lapsed.is_super_admin
+    # Named in settings: an admin whatever the IdP says.
+    stack.user("admin@example.com")
+    stack.clock.advance(timedelta(days=30))
+    named = users.principal_for_email(stack.settings.tenant_id, "admin@example.com")
+    assert named is not None and named.is_super_admin

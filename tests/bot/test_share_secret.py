@@ -169,3 +169,14 @@ def test_the_hand_off_page_asks_for_sign_in_and_keeps_the_draft(
                                 follow_redirects=False)
     assert response.status_code == 303
     assert "draft%3D" in response.headers["location"]
+
+
+def test_a_slack_rate_limit_is_not_mistaken_for_a_missing_email(
+    sender: SlackSender, slack: FakeSlack
+) -> None:
+    slack.failures["users.info"] = "ratelimited"
+    answer = sender.view_submission(modal_values(users=("U0BOB",))).json()
+    assert answer["errors"] == {"users": "Slack did not answer (ratelimited); try again in a "
+                                         "minute."}
+    assert sender.view_submission(modal_values(users=("U0BOB",))).json()[
+        "response_action"] == "update"

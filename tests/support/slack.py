@@ -52,6 +52,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)  # method -> error, once
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    install_team: str = "T0OTHER"  # the workspace oauth.v2.access says was installed
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -90,7 +91,7 @@ class FakeSlack:
                 "team_id": TEAM_ID, "profile": profile}
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        error = self.failures.pop(method, None)
+        error = self.failures.pop(method, None) or blocks_problem(args)
         if error is not None:
             return {"ok": False, "error": error}
         if method == "auth.test":
@@ -123,13 +124,29 @@ class FakeSlack:
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A0CIPHER", "access_token": "xoxb-installed",
                     "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": "UBOT",
-                    "team": {"id": "T0OTHER", "name": "Other"}, "enterprise": None,
+                    "team": {"id": self.install_team, "name": "Other"}, "enterprise": None,
                     "is_enterprise_install": False, "authed_user": {"id": "U0ADMIN"}}
         return {"ok": True}
 
     def message_text(self, channel: str, ts: str) -> str:
         """A posted message as a reader sees it: its text and every text in its blocks."""
         return _texts(self.messages[(channel, ts)])
+
+
+SECTION_TEXT_MAX = 3000  # Slack refuses a section whose text is longer
+BLOCKS_MAX = 50
+
+
+def blocks_problem(args: dict[str, Any]) -> str | None:
+    """What Slack would say about these blocks ("invalid_blocks"), or None."""
+    blocks = args.get("blocks") or (args.get("view") or {}).get("blocks") or []
+    if len(blocks) > BLOCKS_MAX:
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "section" and len(text) > SECTION_TEXT_MAX:
+            return "invalid_blocks"
+    return None
 
 
 def _texts(value: Any) -> str:
@@ -164,9 +181,12 @@ def _fake_app(fake: FakeSlack) -> Starlette:
         return JSONResponse(answer)
 
     async def response_url(request: Request) -> Response:
+        args = json.loads(await request.body())
+        problem = blocks_problem(args)
         with fake.lock:
-            fake.calls.append(Call("response_url", json.loads(await request.body()), None))
-        return Response("ok")
+            fake.calls.append(Call("response_url" if problem is None else "response_url!refused",
+                                   args, None))
+        return Response(problem or "ok", 400 if problem else 200)
 
     return Starlette(routes=[
         Route("/api/{method}", api, methods=["GET", "POST"]),
@@ -241,8 +261,9 @@ class SlackSender:
             "trigger_id": f"trigger.{next(self._ids)}", "actions": [action], **context,
         })
 
-    def event(self, event: dict[str, Any], event_id: str | None = None) -> httpx.Response:
-        envelope = {"token": "unused", "team_id": TEAM_ID, "api_app_id": "A0CIPHER",
+    def event(self, event: dict[str, Any], event_id: str | None = None,
+              team_id: str = TEAM_ID) -> httpx.Response:
+        envelope = {"token": "unused", "team_id": team_id, "api_app_id": "A0CIPHER",
                     "type": "event_callback", "event": event,
                     "event_id": event_id or f"Ev{next(self._ids):08d}",
                     "event_time": int(time.time())}
