@@ -33,6 +33,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from bench.processes import process
 from cli.dev import _wait_for_port, _wait_until_up
 from core.blobstore.s3_cors import browser_cors_configuration
 from tests.support.browser import CHROMIUM_ARGS
@@ -155,21 +156,6 @@ def sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-@contextmanager
-def process(command: list[str], environment: dict[str, str], log: Path) -> Iterator[
-        subprocess.Popen[bytes]]:
-    with log.open("wb") as output:
-        started = subprocess.Popen(command, env=environment, stdout=output,
-                                   stderr=subprocess.STDOUT)
-        try:
-            yield started
-        finally:
-            started.terminate()
-            try:
-                started.wait(10)
-            except subprocess.TimeoutExpired:
-                started.kill()
 
 
 @contextmanager

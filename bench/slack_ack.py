@@ -57,6 +57,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bench.processes import process
 from cli.dev import _wait_for_port, _wait_until_up
 from core.db.models import Draft
 from tests.support.databases import postgres_database
@@ -105,22 +106,6 @@ def serve_fake_slack(port: int) -> None:
     app.router.routes.append(Route("/bench/counts", counts, methods=["GET"]))
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
 
-
-@contextmanager
-def process(command: list[str], environment: dict[str, str], log: Path) -> Iterator[
-        subprocess.Popen[bytes]]:
-    with log.open("wb") as output:
-        started = subprocess.Popen(command, env=environment, stdout=output,
-                                   stderr=subprocess.STDOUT, cwd=REPO)
-        try:
-            yield started
-        finally:
-            started.terminate()
-            try:
-                started.wait(10)
-            except subprocess.TimeoutExpired:
-                started.kill()
-                started.wait()
 
 
 @contextmanager
