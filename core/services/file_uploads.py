@@ -9,6 +9,7 @@ the declared size implies and starts with a valid CSL1 header.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -90,22 +91,24 @@ class FileUploadService:
                                f"{part_number}", field="part_number")
 
     def receive_part(
-        self, principal: Principal, secret_id: str, part_number: int, body: bytes
+        self, principal: Principal, secret_id: str, part_number: int, chunks: Sequence[bytes]
     ) -> None:
-        """A part carried by the api (stores that cannot presign)."""
+        """A part carried by the api (stores that cannot presign), in the pieces it arrived
+        in."""
         secret, plan = self._pending_file(principal, secret_id)
         self._check_part_number(plan, part_number)
         expected = plan.part_size(part_number)
-        if len(body) > expected:
-            raise PayloadTooLarge(f"part {part_number} is {expected} bytes; got {len(body)}")
-        if len(body) != expected:
-            raise InvalidInput(f"part {part_number} is {expected} bytes; got {len(body)}",
+        received = sum(len(chunk) for chunk in chunks)
+        if received > expected:
+            raise PayloadTooLarge(f"part {part_number} is {expected} bytes; got {received}")
+        if received != expected:
+            raise InvalidInput(f"part {part_number} is {expected} bytes; got {received}",
                                field="part")
         assert secret.blob_key is not None and secret.upload_id is not None
         if self.blob_store.presign_part(secret.blob_key, secret.upload_id, part_number, 60):
             # Storage takes parts directly: the api never carries a file's bytes then.
             raise Conflict("send parts straight to storage (POST …/parts/urls)")
-        self.blob_store.upload_part(secret.blob_key, secret.upload_id, part_number, [body])
+        self.blob_store.upload_part(secret.blob_key, secret.upload_id, part_number, chunks)
         with self.db() as session:
             still_pending = session.scalar(select(Secret.id).where(
                 Secret.id == secret.id, Secret.status == PENDING))
