@@ -151,9 +151,10 @@ class LocalBlobStore:
         return self._uploads.start(key)
 
     def upload_part(
-        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]
+        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes], *,
+        offset: int,
     ) -> int:
-        return self._uploads.upload_part(key, upload_id, part_number, chunks)
+        return self._uploads.upload_part(key, upload_id, part_number, chunks, offset)
 
     def presign_part(
         self, key: str, upload_id: str, part_number: int, expires_seconds: int

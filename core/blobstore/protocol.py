@@ -99,14 +99,19 @@ class BlobStore(Protocol):
         ...
 
     def upload_part(
-        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]
+        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes], *,
+        offset: int,
     ) -> int:
         """Store part ``part_number`` (1 to 10,000) of the upload from ``chunks``, consumed
         as a stream, and return its size in bytes.
 
-        Uploading a part number again replaces that part (clients retry). A failure leaves
-        the previous version of the part, or none; an exception raised by ``chunks``
-        propagates unchanged, a storage failure raises ``BlobStoreError``.
+        ``offset`` is where the part starts in the finished blob (the sizes of the parts
+        before it, added up; a retried part keeps its offset), so that a store can put the
+        bytes in place as they arrive rather than copy every part again at completion; the
+        local store does, S3 needs no offsets. Uploading a part number again replaces that
+        part (clients retry). A failure leaves the previous version of the part, or none;
+        an exception raised by ``chunks`` propagates unchanged, a storage failure raises
+        ``BlobStoreError``.
         """
         ...
 
@@ -132,8 +137,10 @@ class BlobStore(Protocol):
         A missing part, or a part numbered beyond ``part_count``, raises ``BlobStoreError``
         naming the part, and then nothing becomes visible and the upload stays open, so
         the part can be sent and completion retried (or the upload aborted). The backend
-        may impose a minimum part size (S3: 5 MiB for every part but the last), reported
-        as ``BlobStoreError`` too. Once complete, the upload id is no longer valid.
+        may impose a minimum part size (S3: 5 MiB for every part but the last), and a store
+        that places parts by offset refuses parts that do not follow one another (a gap or
+        an overlap), both reported as ``BlobStoreError`` too. Once complete, the upload id
+        is no longer valid.
         """
         ...
 

@@ -28,6 +28,12 @@ def validate_part_count(part_count: int) -> int:
     return part_count
 
 
+def validate_offset(offset: int) -> int:
+    if not _is_int_between(offset, 0, None):
+        raise ValueError("a part's offset is a non-negative integer")
+    return offset
+
+
 def validate_expiry(expires_seconds: int) -> int:
     if not _is_int_between(expires_seconds, 1, MAX_PRESIGN_SECONDS):
         raise ValueError(

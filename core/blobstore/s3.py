@@ -26,7 +26,12 @@ from botocore.exceptions import ClientError
 
 from core.blobstore.keys import validate_key, validate_prefix
 from core.blobstore.protocol import READ_CHUNK_SIZE
-from core.blobstore.rules import unsatisfiable_range, validate_expiry, validate_range
+from core.blobstore.rules import (
+    unsatisfiable_range,
+    validate_expiry,
+    validate_offset,
+    validate_range,
+)
 from core.blobstore.s3_errors import error_code, translated
 from core.blobstore.s3_uploads import S3Uploads
 from core.errors import BlobNotFound, BlobStoreError
@@ -192,8 +197,11 @@ class S3BlobStore:
         return self._uploads.start(key, self._object_key(key))
 
     def upload_part(
-        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]
+        self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes], *,
+        offset: int,
     ) -> int:
+        # S3 assembles parts in number order and needs no offsets.
+        validate_offset(offset)
         object_key = self._object_key(key)
         return self._uploads.upload_part_stream(
             key, object_key, _checked_upload_id(key, upload_id), part_number, chunks)

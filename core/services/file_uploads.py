@@ -108,7 +108,8 @@ class FileUploadService:
         if self.blob_store.presign_part(secret.blob_key, secret.upload_id, part_number, 60):
             # Storage takes parts directly: the api never carries a file's bytes then.
             raise Conflict("send parts straight to storage (POST …/parts/urls)")
-        self.blob_store.upload_part(secret.blob_key, secret.upload_id, part_number, chunks)
+        self.blob_store.upload_part(secret.blob_key, secret.upload_id, part_number, chunks,
+                                    offset=plan.part_offset(part_number))
         with self.db() as session:
             still_pending = session.scalar(select(Secret.id).where(
                 Secret.id == secret.id, Secret.status == PENDING))

@@ -31,10 +31,15 @@ class UploadPlan:
         beyond_first = max(0, self.stream_size - FIRST_PART_BYTES)
         return 1 + -(-beyond_first // PART_BODY_BYTES)
 
-    def part_size(self, part_number: int) -> int:
-        """Exact size of part ``part_number`` (1-based); ValueError outside the plan."""
+    def part_offset(self, part_number: int) -> int:
+        """Where part ``part_number`` (1-based) starts in the stream; ValueError outside the
+        plan."""
         if not 1 <= part_number <= self.part_count:
             raise ValueError(f"this upload has parts 1 to {self.part_count}")
-        start = 0 if part_number == 1 else FIRST_PART_BYTES + (part_number - 2) * PART_BODY_BYTES
+        return 0 if part_number == 1 else FIRST_PART_BYTES + (part_number - 2) * PART_BODY_BYTES
+
+    def part_size(self, part_number: int) -> int:
+        """Exact size of part ``part_number`` (1-based); ValueError outside the plan."""
+        start = self.part_offset(part_number)
         end = FIRST_PART_BYTES + (part_number - 1) * PART_BODY_BYTES
         return min(end, self.stream_size) - start

@@ -160,7 +160,7 @@ def test_abandoned_file_uploads_leave_no_parts_in_s3(database_url: str, moto: Mo
                                expires_at=START + timedelta(days=1), status="pending")
     blob_key = f"default/{secret_id}/file.csl1"
     upload_id = blobs.start_multipart(blob_key)
-    blobs.upload_part(blob_key, upload_id, 1, [os.urandom(5 << 20)])
+    blobs.upload_part(blob_key, upload_id, 1, [os.urandom(5 << 20)], offset=0)
     with db.begin() as session:
         secret = session.get(Secret, secret_id)
         assert secret is not None

@@ -257,7 +257,7 @@ def test_invalid_keys_are_rejected_by_every_method(store: BlobStore, key: str) -
         lambda: store.open_range(key, 0, None),
         lambda: store.presign_get(key, 60),
         lambda: store.start_multipart(key),
-        lambda: store.upload_part(key, WELL_FORMED_UPLOAD_ID, 1, [b"content"]),
+        lambda: store.upload_part(key, WELL_FORMED_UPLOAD_ID, 1, [b"content"], offset=0),
         lambda: store.presign_part(key, WELL_FORMED_UPLOAD_ID, 1, 60),
         lambda: store.uploaded_parts(key, WELL_FORMED_UPLOAD_ID),
         lambda: store.complete_multipart(key, WELL_FORMED_UPLOAD_ID, 1),

@@ -36,8 +36,8 @@ def test_three_parts_uploaded_out_of_order_read_back_as_their_concatenation(
     for number in (3, 1, 2):
         # Streamed in 1 MiB chunks, as the api receives them.
         assert store.upload_part(KEY, upload_id, number,
-                                 numbered_chunks(len(parts[number]), MIB, seed=number)) \
-            == len(parts[number])
+                                 numbered_chunks(len(parts[number]), MIB, seed=number),
+                                 offset=(number - 1) * MIN_PART) == len(parts[number])
         assert store.read(KEY) == b"previous version", "visible before completion"
     expected = parts[1] + parts[2] + parts[3]
 
@@ -49,9 +49,23 @@ def test_three_parts_uploaded_out_of_order_read_back_as_their_concatenation(
     assert backend.debris() == [], "the parts outlived the completed upload"
 
 
+def test_parts_of_different_sizes_land_at_their_offsets(backend: Backend) -> None:
+    # A CSL1 upload's first part carries the 32-byte stream header besides its records.
+    store = backend.store
+    parts = {1: _part(1, MIN_PART + 32), 2: _part(2, MIN_PART), 3: _part(3, LAST_PART)}
+    offsets = {1: 0, 2: MIN_PART + 32, 3: 2 * MIN_PART + 32}
+    upload_id = store.start_multipart(KEY)
+    for number in (2, 3, 1):
+        store.upload_part(KEY, upload_id, number, [parts[number]], offset=offsets[number])
+    expected = parts[1] + parts[2] + parts[3]
+    assert store.complete_multipart(KEY, upload_id, 3) == len(expected)
+    assert store.read(KEY) == expected
+    assert backend.debris() == []
+
+
 def test_a_new_key_is_invisible_until_completed(store: BlobStore) -> None:
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"single small part"])
+    store.upload_part(KEY, upload_id, 1, [b"single small part"], offset=0)
     assert not store.exists(KEY)
     with pytest.raises(BlobNotFound):
         store.open_range(KEY, 0, None)
@@ -61,8 +75,8 @@ def test_a_new_key_is_invisible_until_completed(store: BlobStore) -> None:
 
 def test_reuploading_a_part_replaces_it(store: BlobStore) -> None:
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"first attempt, longer"])
-    assert store.upload_part(KEY, upload_id, 1, [b"retry", b"!"]) == 6
+    store.upload_part(KEY, upload_id, 1, [b"first attempt, longer"], offset=0)
+    assert store.upload_part(KEY, upload_id, 1, [b"retry", b"!"], offset=0) == 6
     assert store.uploaded_parts(KEY, upload_id) == [(1, 6)]
     store.complete_multipart(KEY, upload_id, 1)
     assert store.read(KEY) == b"retry!"
@@ -73,11 +87,11 @@ def test_a_failed_part_upload_keeps_the_previous_version_of_the_part(
 ) -> None:
     store = backend.store
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"good"])
+    store.upload_part(KEY, upload_id, 1, [b"good"], offset=0)
     with pytest.raises(StreamBrokenError):  # the caller's own exception, unchanged
-        store.upload_part(KEY, upload_id, 1, failing_after(2 * MIB, MIB))
+        store.upload_part(KEY, upload_id, 1, failing_after(2 * MIB, MIB), offset=0)
     with pytest.raises(StreamBrokenError):
-        store.upload_part(KEY, upload_id, 2, failing_after(MIB, MIB))
+        store.upload_part(KEY, upload_id, 2, failing_after(MIB, MIB), offset=4)
     assert store.uploaded_parts(KEY, upload_id) == [(1, 4)]
     store.complete_multipart(KEY, upload_id, 1)
     assert store.read(KEY) == b"good"
@@ -88,7 +102,7 @@ def test_uploaded_parts_lists_numbers_and_sizes_in_order(store: BlobStore) -> No
     upload_id = store.start_multipart(KEY)
     assert store.uploaded_parts(KEY, upload_id) == []
     for number, size in [(7, 3), (2, 10), (10_000, 1), (1, 20)]:
-        store.upload_part(KEY, upload_id, number, [b"x" * size])
+        store.upload_part(KEY, upload_id, number, [b"x" * size], offset=number * 100)
     assert store.uploaded_parts(KEY, upload_id) == [(1, 20), (2, 10), (7, 3), (10_000, 1)]
 
 
@@ -97,9 +111,9 @@ def test_uploads_are_independent(store: BlobStore) -> None:
     other_key = "tenant-1/secret-2.csl1"
     third = store.start_multipart(other_key)
     assert len({first, second, third}) == 3
-    store.upload_part(KEY, first, 1, [b"one"])
-    store.upload_part(KEY, second, 1, [b"two"])
-    store.upload_part(other_key, third, 1, [b"three"])
+    store.upload_part(KEY, first, 1, [b"one"], offset=0)
+    store.upload_part(KEY, second, 1, [b"two"], offset=0)
+    store.upload_part(other_key, third, 1, [b"three"], offset=0)
     store.complete_multipart(KEY, second, 1)
     assert store.read(KEY) == b"two"
     assert store.uploaded_parts(KEY, first) == [(1, 3)]  # untouched by the other completion
@@ -111,20 +125,21 @@ def test_completing_with_a_missing_part_fails_naming_it_and_can_be_retried(
     store: BlobStore,
 ) -> None:
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, numbered_chunks(MIN_PART, MIB, seed=1))
-    store.upload_part(KEY, upload_id, 3, [b"last"])
+    store.upload_part(KEY, upload_id, 1, numbered_chunks(MIN_PART, MIB, seed=1), offset=0)
+    store.upload_part(KEY, upload_id, 3, [b"last"], offset=2 * MIN_PART)
     with pytest.raises(BlobStoreError, match=r"part 2 is missing"):
         store.complete_multipart(KEY, upload_id, 3)
     assert not store.exists(KEY)
     # The upload stays open: the browser sends the missing part and completes again.
-    store.upload_part(KEY, upload_id, 2, numbered_chunks(MIN_PART, MIB, seed=2))
+    store.upload_part(KEY, upload_id, 2, numbered_chunks(MIN_PART, MIB, seed=2),
+                      offset=MIN_PART)
     assert store.complete_multipart(KEY, upload_id, 3) == 2 * MIN_PART + 4
     assert store.read(KEY) == _part(1, MIN_PART) + _part(2, MIN_PART) + b"last"
 
 
 def test_completing_with_several_missing_parts_names_them(store: BlobStore) -> None:
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 2, [b"only part two"])
+    store.upload_part(KEY, upload_id, 2, [b"only part two"], offset=MIN_PART)
     with pytest.raises(BlobStoreError, match=r"parts 1, 3, 4 are missing"):
         store.complete_multipart(KEY, upload_id, 4)
     assert not store.exists(KEY)
@@ -134,7 +149,7 @@ def test_parts_beyond_the_part_count_are_an_error(store: BlobStore) -> None:
     store.put(KEY, [b"previous"])
     upload_id = store.start_multipart(KEY)
     for number in (1, 2, 4):
-        store.upload_part(KEY, upload_id, number, [b"part"])
+        store.upload_part(KEY, upload_id, number, [b"part"], offset=(number - 1) * 4)
     with pytest.raises(BlobStoreError, match=r"parts 2, 4 are beyond"):
         store.complete_multipart(KEY, upload_id, 1)
     assert store.read(KEY) == b"previous"
@@ -143,7 +158,7 @@ def test_parts_beyond_the_part_count_are_an_error(store: BlobStore) -> None:
 def test_abort_then_complete_fails_and_nothing_is_left(backend: Backend) -> None:
     store = backend.store
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"doomed"])
+    store.upload_part(KEY, upload_id, 1, [b"doomed"], offset=0)
     store.abort_multipart(KEY, upload_id)
     assert backend.debris() == []
     _assert_upload_is_gone(store, upload_id)
@@ -153,7 +168,7 @@ def test_abort_then_complete_fails_and_nothing_is_left(backend: Backend) -> None
 def test_a_completed_upload_is_gone(backend: Backend) -> None:
     store = backend.store
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"done"])
+    store.upload_part(KEY, upload_id, 1, [b"done"], offset=0)
     store.complete_multipart(KEY, upload_id, 1)
     _assert_upload_is_gone(store, upload_id)
     store.abort_multipart(KEY, upload_id)  # nothing to abort any more: not an error
@@ -164,7 +179,7 @@ def test_a_completed_upload_is_gone(backend: Backend) -> None:
 def test_abort_is_idempotent(backend: Backend) -> None:
     store = backend.store
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"x"])
+    store.upload_part(KEY, upload_id, 1, [b"x"], offset=0)
     store.abort_multipart(KEY, upload_id)
     store.abort_multipart(KEY, upload_id)
     assert backend.debris() == []
@@ -178,10 +193,10 @@ def test_delete_prefix_removes_unfinished_uploads_and_counts_only_blobs(
     abandoned, kept = "t1/secret-a/content.csl1", "t1/secret-b/content.csl1"
     store.put("t1/secret-a/other.csl1", [b"a finished blob"])
     abandoned_id = store.start_multipart(abandoned)
-    store.upload_part(abandoned, abandoned_id, 1, numbered_chunks(MIN_PART, MIB))
-    store.upload_part(abandoned, abandoned_id, 2, [b"tail"])
+    store.upload_part(abandoned, abandoned_id, 1, numbered_chunks(MIN_PART, MIB), offset=0)
+    store.upload_part(abandoned, abandoned_id, 2, [b"tail"], offset=MIN_PART)
     kept_id = store.start_multipart(kept)
-    store.upload_part(kept, kept_id, 1, [b"kept"])
+    store.upload_part(kept, kept_id, 1, [b"kept"], offset=0)
 
     assert store.delete_prefix("t1/secret-a/") == 1
     assert all("secret-a" not in item for item in backend.debris())
@@ -198,15 +213,23 @@ def test_delete_prefix_removes_unfinished_uploads_and_counts_only_blobs(
 def test_part_numbers_run_from_1_to_10000(store: BlobStore, part_number: int) -> None:
     upload_id = store.start_multipart(KEY)
     with pytest.raises(ValueError, match="part number"):
-        store.upload_part(KEY, upload_id, part_number, [b"x"])
+        store.upload_part(KEY, upload_id, part_number, [b"x"], offset=0)
     with pytest.raises(ValueError, match="part number"):
         store.presign_part(KEY, upload_id, part_number, 60)
+
+
+@pytest.mark.parametrize("offset", [-1, True, 1.5, None])
+def test_a_parts_offset_is_a_non_negative_integer(store: BlobStore, offset: int) -> None:
+    upload_id = store.start_multipart(KEY)
+    with pytest.raises(ValueError, match="offset"):
+        store.upload_part(KEY, upload_id, 1, [b"x"], offset=offset)
+    assert store.uploaded_parts(KEY, upload_id) == []
 
 
 @pytest.mark.parametrize("part_count", [0, -1, 10_001])
 def test_part_counts_run_from_1_to_10000(store: BlobStore, part_count: int) -> None:
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"x"])
+    store.upload_part(KEY, upload_id, 1, [b"x"], offset=0)
     with pytest.raises(ValueError, match="part count"):
         store.complete_multipart(KEY, upload_id, part_count)
     assert not store.exists(KEY)
@@ -238,4 +261,4 @@ def _assert_upload_is_gone(store: BlobStore, upload_id: str) -> None:
         store.uploaded_parts(KEY, upload_id)
     # S3 says NoSuchUpload here too, but moto answers 500, so only the class is checked.
     with pytest.raises(BlobStoreError):
-        store.upload_part(KEY, upload_id, 2, [b"late"])
+        store.upload_part(KEY, upload_id, 2, [b"late"], offset=4)

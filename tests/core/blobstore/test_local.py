@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from core.blobstore import local_uploads
 from core.blobstore.local import LocalBlobStore
 from core.errors import BlobNotFound, BlobStoreError
 
@@ -160,10 +160,11 @@ def test_parts_are_private_files_below_the_keys_own_directory(tmp_path: Path) ->
     root = tmp_path / "blobs"
     store = LocalBlobStore(root)
     upload_id = store.start_multipart(PREFIX_KEY)
-    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two"])
-    store.upload_part(PREFIX_KEY, upload_id, 10_000, [b"last"])
+    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two"], offset=3)
+    store.upload_part(PREFIX_KEY, upload_id, 10_000, [b"last"], offset=99_999)
     parts_dir = f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}"
-    assert _files_below(root) == [f"{parts_dir}/00002", f"{parts_dir}/10000"]
+    assert _files_below(root) == [f"{parts_dir}/00002", f"{parts_dir}/10000",
+                                  f"{parts_dir}/stream"]
     for path in (root / parts_dir).iterdir():
         assert _mode(path) == 0o600
     for directory in (root / parts_dir).parents:
@@ -179,7 +180,7 @@ def test_upload_ids_are_random_hex_and_other_ids_are_rejected(tmp_path: Path) ->
     assert upload_id != store.start_multipart(PREFIX_KEY)
     for bad in ["../../../escape", upload_id.upper(), upload_id[:-1], f"{upload_id}/x", ".~x"]:
         with pytest.raises(ValueError, match="upload id"):
-            store.upload_part(PREFIX_KEY, bad, 1, [b"escape"])
+            store.upload_part(PREFIX_KEY, bad, 1, [b"escape"], offset=0)
         with pytest.raises(ValueError, match="upload id"):
             store.abort_multipart(PREFIX_KEY, bad)
     assert _files_outside(tmp_path / "blobs", tmp_path) == []
@@ -189,7 +190,7 @@ def test_an_interrupted_part_upload_leaves_no_partial_part(tmp_path: Path) -> No
     root = tmp_path / "blobs"
     store = LocalBlobStore(root)
     upload_id = store.start_multipart(PREFIX_KEY)
-    store.upload_part(PREFIX_KEY, upload_id, 1, [b"complete part"])
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"complete part"], offset=0)
     seen_mid_upload: list[list[tuple[int, int]]] = []
 
     def interrupted() -> Iterator[bytes]:
@@ -197,68 +198,108 @@ def test_an_interrupted_part_upload_leaves_no_partial_part(tmp_path: Path) -> No
         seen_mid_upload.append(store.uploaded_parts(PREFIX_KEY, upload_id))
         raise RuntimeError("the client went away")
 
-    for number in (1, 2):
+    for number, offset in ((1, 0), (2, 13)):
         with pytest.raises(RuntimeError, match="went away"):
-            store.upload_part(PREFIX_KEY, upload_id, number, interrupted())
+            store.upload_part(PREFIX_KEY, upload_id, number, interrupted(), offset=offset)
     # Neither while it was being written nor afterwards did a half part show.
     assert seen_mid_upload == [[(1, 13)], [(1, 13)]]
     assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 13)]
-    assert [name.rsplit("/", 1)[1] for name in _files_below(root)] == ["00001"]
+    assert [name.rsplit("/", 1)[1] for name in _files_below(root)] == ["00001", "stream"]
+    # Part 2's bytes reached the stream file, but without a marker they are not the blob's.
     store.complete_multipart(PREFIX_KEY, upload_id, 1)
     assert store.read(PREFIX_KEY) == b"complete part"
 
 
-def test_readers_never_see_a_half_assembled_blob(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_part_with_a_torn_marker_counts_as_never_stored(tmp_path: Path) -> None:
+    # A crash between creating a marker and its bytes reaching the disk leaves it empty.
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"stored"], offset=0)
+    parts_dir = root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}"
+    (parts_dir / "00002").write_bytes(b"")
+    (parts_dir / "00003").write_bytes(b"\xff garbage")
+    assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 6)]
+    with pytest.raises(BlobStoreError, match="part 2 is missing"):
+        store.complete_multipart(PREFIX_KEY, upload_id, 2)
+
+
+def test_completion_moves_no_bytes(tmp_path: Path) -> None:
+    # Parts are written where they belong, so the finished blob is the very file they went
+    # into: completing a 1 GiB upload renames it instead of copying 1 GiB again.
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    store.put(PREFIX_KEY, [b"previous"])
+    upload_id = store.start_multipart(PREFIX_KEY)
+    for number in (3, 1, 2):
+        store.upload_part(PREFIX_KEY, upload_id, number, [bytes([number]) * 3000],
+                          offset=(number - 1) * 3000)
+        assert store.read(PREFIX_KEY) == b"previous"
+    stream = root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}/stream"
+    written_into = stream.stat().st_ino
+    assert store.complete_multipart(PREFIX_KEY, upload_id, 3) == 9000
+    assert (root / PREFIX_KEY).stat().st_ino == written_into
+    assert store.read(PREFIX_KEY) == b"\x01" * 3000 + b"\x02" * 3000 + b"\x03" * 3000
+
+
+@pytest.mark.parametrize(("offset", "problem"), [
+    (10, "part 2 starts at byte 10, but the parts before it end at byte 4"),
+    (2, "part 2 starts at byte 2, but the parts before it end at byte 4"),
+])
+def test_parts_that_leave_a_gap_or_overlap_are_refused_at_completion(
+    tmp_path: Path, offset: int, problem: str
 ) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
     store.put(PREFIX_KEY, [b"previous"])
     upload_id = store.start_multipart(PREFIX_KEY)
-    for number in (1, 2, 3):
-        store.upload_part(PREFIX_KEY, upload_id, number, [bytes([number]) * 3000])
-    observed: list[bytes] = []
-    concatenate = local_uploads._concatenate
-
-    def peeking(key: str, upload_dir: Path, part_count: int) -> Iterator[bytes]:
-        for chunk in concatenate(key, upload_dir, part_count):
-            yield chunk
-            observed.append(store.read(PREFIX_KEY))  # a concurrent reader, mid-assembly
-
-    monkeypatch.setattr(local_uploads, "_concatenate", peeking)
-    monkeypatch.setattr(local_uploads, "_ASSEMBLY_CHUNK_SIZE", 1000)
-    assert store.complete_multipart(PREFIX_KEY, upload_id, 3) == 9000
-    assert len(observed) == 9 and set(observed) == {b"previous"}
-    assert store.read(PREFIX_KEY) == b"\x01" * 3000 + b"\x02" * 3000 + b"\x03" * 3000
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"one!"], offset=0)
+    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two!"], offset=offset)
+    with pytest.raises(BlobStoreError, match=problem):
+        store.complete_multipart(PREFIX_KEY, upload_id, 2)
+    assert store.read(PREFIX_KEY) == b"previous"
+    assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 4), (2, 4)]
 
 
-def test_a_failed_assembly_leaves_the_old_blob_and_the_upload(
+def test_a_part_sent_again_at_its_offset_mends_a_gap(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"one!"], offset=0)
+    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two!"], offset=10)
+    with pytest.raises(BlobStoreError, match="part 2 starts at byte 10"):
+        store.complete_multipart(PREFIX_KEY, upload_id, 2)
+    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two!"], offset=4)
+    assert store.complete_multipart(PREFIX_KEY, upload_id, 2) == 8
+    assert store.read(PREFIX_KEY) == b"one!two!"
+
+
+def test_a_failed_completion_leaves_the_old_blob_and_the_upload(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "blobs"
     store = LocalBlobStore(root)
     store.put(PREFIX_KEY, [b"previous"])
     upload_id = store.start_multipart(PREFIX_KEY)
-    store.upload_part(PREFIX_KEY, upload_id, 1, [b"part"])
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"part"], offset=0)
 
-    def broken(key: str, upload_dir: Path, part_count: int) -> Iterator[bytes]:
-        yield b"half"
-        raise BlobStoreError("local blob store: cannot read part 1")
+    def failing_fsync(descriptor: int) -> None:
+        raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(local_uploads, "_concatenate", broken)
-    with pytest.raises(BlobStoreError, match="cannot read part 1"):
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(BlobStoreError, match="cannot complete the upload"):
         store.complete_multipart(PREFIX_KEY, upload_id, 1)
-    assert store.read(PREFIX_KEY) == b"previous"
-    assert not any(".~upload-" in name for name in _files_below(root))
     monkeypatch.undo()
+    assert store.read(PREFIX_KEY) == b"previous"
+    assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 4)]
     assert store.complete_multipart(PREFIX_KEY, upload_id, 1) == 4
+    assert store.read(PREFIX_KEY) == b"part"
 
 
 def test_completion_and_abort_remove_the_shared_parts_directories(tmp_path: Path) -> None:
     root = tmp_path / "blobs"
     store = LocalBlobStore(root)
     finished, aborted = store.start_multipart(PREFIX_KEY), store.start_multipart(PREFIX_KEY)
-    store.upload_part(PREFIX_KEY, finished, 1, [b"done"])
-    store.upload_part(PREFIX_KEY, aborted, 1, [b"dropped"])
+    store.upload_part(PREFIX_KEY, finished, 1, [b"done"], offset=0)
+    store.upload_part(PREFIX_KEY, aborted, 1, [b"dropped"], offset=0)
     store.complete_multipart(PREFIX_KEY, finished, 1)
     # Another upload of the same blob still uses them.
     assert (root / "tenant-1/secret-1/.~parts/content.csl1").is_dir()
@@ -270,7 +311,7 @@ def test_delete_prefix_removes_unfinished_uploads_from_disk(tmp_path: Path) -> N
     root = tmp_path / "blobs"
     store = LocalBlobStore(root)
     upload_id = store.start_multipart(PREFIX_KEY)
-    store.upload_part(PREFIX_KEY, upload_id, 1, [b"abandoned"])
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"abandoned"], offset=0)
     store.put("tenant-1/secret-2/other.csl1", [b"kept"])
     assert store.delete_prefix("tenant-1/secret-1/") == 0  # parts are not blobs
     assert not (root / "tenant-1" / "secret-1").exists()

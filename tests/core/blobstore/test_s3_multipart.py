@@ -111,8 +111,8 @@ def test_parts_under_5_mib_fail_at_completion_with_a_clear_error(
     store: BlobStore, s3_client: S3Client, s3_bucket: str
 ) -> None:
     upload_id = store.start_multipart(KEY)
-    store.upload_part(KEY, upload_id, 1, [b"too small to be a first part"])
-    store.upload_part(KEY, upload_id, 2, [LAST_PART])
+    store.upload_part(KEY, upload_id, 1, [b"too small to be a first part"], offset=0)
+    store.upload_part(KEY, upload_id, 2, [LAST_PART], offset=28)
     with pytest.raises(BlobStoreError, match="at least 5 MiB") as failure:
         store.complete_multipart(KEY, upload_id, 2)
     assert "EntityTooSmall" in str(failure.value)
@@ -127,7 +127,8 @@ def test_part_listing_follows_pagination(
     monkeypatch.setattr(s3_uploads, "LIST_PARTS_PAGE_SIZE", 2)
     upload_id = store.start_multipart(KEY)
     for number in (5, 3, 1, 4, 2):
-        store.upload_part(KEY, upload_id, number, [b"p" * number])
+        store.upload_part(KEY, upload_id, number, [b"p" * number],
+                          offset=number * (number - 1) // 2)
     assert store.uploaded_parts(KEY, upload_id) == [(n, n) for n in range(1, 6)]
     store.abort_multipart(KEY, upload_id)
 
@@ -140,7 +141,7 @@ def test_a_big_streamed_part_is_spooled_and_sent_whole(store: BlobStore) -> None
             yield bytes([offset // (64 * 1024) % 256]) * min(64 * 1024, size - offset)
 
     upload_id = store.start_multipart(KEY)
-    assert store.upload_part(KEY, upload_id, 1, chunks()) == size
+    assert store.upload_part(KEY, upload_id, 1, chunks(), offset=0) == size
     store.complete_multipart(KEY, upload_id, 1)
     assert store.read(KEY) == b"".join(chunks())
 
