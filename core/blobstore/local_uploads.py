@@ -9,28 +9,36 @@ for a blob. It holds
   completing an upload moves no bytes, it renames the file into place (copying the parts
   into a new file at completion took seconds for a 1 GiB upload, and twice the disk space);
 - per stored part ``n``, a marker file ``<n:05>`` holding the part's offset and size, written
-  once the part's bytes are on disk: a part without a readable marker was never stored,
-  however far its bytes got.
+  once the part's bytes are on disk: a part without a marker was never stored, however far
+  its bytes got.
+
+Part writers hold a shared ``flock`` on the stream file and completion an exclusive one, so
+completion waits for parts being written, and a writer that opened the file before it was
+renamed into place finds out and stops instead of changing the finished blob. Offsets are the
+caller's to get right: a stored part keeps its offset, and completion refuses parts that
+leave a gap or overlap, but a part sent at a wrong offset has already written its bytes there.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from core.blobstore import local_parts
 from core.blobstore.local_files import (
     MISSING_ERRORS,
     PARTIAL_PREFIX,
     PARTIAL_SUFFIX,
     make_directories,
     sync_directory,
-    write_atomically,
 )
 from core.blobstore.rules import (
     check_parts_complete,
@@ -44,17 +52,13 @@ PARTS_DIRECTORY = ".~parts"
 STREAM_NAME = "stream"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _PART_NAME = re.compile(r"[0-9]{5}")
-_MARKER = re.compile(r"([0-9]+) ([0-9]+)")
 # Renaming an upload away before deleting it makes it unknown at once, so a part arriving
 # mid-removal fails cleanly instead of re-populating a half-deleted directory.
 _DISCARDED_PREFIX = ".~discarded-"
 # A concurrent complete or abort may remove the then-empty shared directories between our
 # creating them and creating the upload's own directory inside them.
 _START_ATTEMPTS = 3
-_COPY_CHUNK_SIZE = 1024 * 1024
 _STORE = "local blob store"
-# fdatasync skips the timestamps fsync would write too; macOS has only fsync.
-_datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 _log = logging.getLogger(__name__)
 
@@ -93,8 +97,12 @@ class LocalUploads:
         validate_part_number(part_number)
         validate_offset(offset)
         upload_dir = self._existing_upload_dir(key, upload_id)
-        if _read_marker(upload_dir / _part_name(part_number)) is None:
+        stored = local_parts.read_marker(key, upload_dir / _part_name(part_number))
+        if stored is None:
             return self._write_part(key, upload_dir, part_number, chunks, offset)
+        if stored[0] != offset:
+            raise ValueError(f"part {part_number} of {key!r} is stored at offset {stored[0]}; "
+                             f"a part sent again keeps its offset (got {offset})")
         return self._replace_part(key, upload_dir, part_number, chunks, offset)
 
     def check_part(self, key: str, upload_id: str, part_number: int) -> None:
@@ -108,35 +116,28 @@ class LocalUploads:
 
     def complete(self, key: str, upload_id: str, part_count: int) -> int:
         validate_part_count(part_count)
-        upload_dir = self._existing_upload_dir(key, upload_id)
-        stored = self._stored_parts(key, upload_dir)
-        check_parts_complete(_STORE, key, stored, part_count)
-        end = 0
-        for number in range(1, part_count + 1):
-            offset, size = stored[number]
-            if offset != end:
-                raise BlobStoreError(
-                    f"{_STORE}: cannot complete the upload of {key!r}: part {number} starts "
-                    f"at byte {offset}, but the parts before it end at byte {end}")
-            end += size
+        upload_dir = self._upload_dir(key, upload_id)
         blob = self._blob_path(key)
-        make_directories(self._root, blob.parent, key)
-        stream_path = upload_dir / STREAM_NAME
-        try:
-            descriptor = os.open(stream_path, os.O_WRONLY)
+        # Exclusive: parts being written are waited for, and none starts until it is done.
+        with self._locked_stream(key, upload_dir, fcntl.LOCK_EX) as descriptor:
+            end = _end_of_tiled_parts(key, self._stored_parts(key, upload_dir), part_count)
+            make_directories(self._root, blob.parent, key)
             try:
                 # Bytes beyond the last part (a longer earlier version of it) are not the blob's.
                 os.ftruncate(descriptor, end)
                 os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
-            # rename() is atomic: readers see the previous blob, or this one whole.
-            stream_path.replace(blob)
+                # rename() is atomic: readers see the previous blob, or this one whole.
+                (upload_dir / STREAM_NAME).replace(blob)
+            except OSError as error:
+                raise BlobStoreError(
+                    f"{_STORE}: cannot complete the upload of {key!r}") from error
+        try:
             sync_directory(blob.parent)
-        except MISSING_ERRORS:
-            raise _no_such_upload(key) from None
-        except OSError as error:
-            raise BlobStoreError(f"{_STORE}: cannot complete the upload of {key!r}") from error
+        except OSError:
+            # The blob is in place and readers see it; only the rename's survival of a crash
+            # is in doubt, and the upload is gone, so this completion cannot be retried.
+            _log.error("the directory of completed blob %r could not be synced", key,
+                       exc_info=True)
         try:
             self._discard(upload_dir)
         except OSError:
@@ -160,21 +161,19 @@ class LocalUploads:
         offset: int,
     ) -> int:
         """A part not stored before: its bytes go straight into place, then its marker."""
-        descriptor = self._open_stream(key, upload_dir)
-        try:
-            size = _write_at(key, descriptor, chunks, offset)
-            _sync(key, descriptor)
-        finally:
-            os.close(descriptor)
-        _write_marker(key, upload_dir, part_number, offset, size)
+        with self._locked_stream(key, upload_dir, fcntl.LOCK_SH) as descriptor:
+            size = local_parts.write_at(key, descriptor, chunks, offset)
+            local_parts.sync(key, descriptor)
+            _mark_stored(key, upload_dir, part_number, offset, size)
         return size
 
     def _replace_part(
         self, key: str, upload_dir: Path, part_number: int, chunks: Iterable[bytes],
         offset: int,
     ) -> int:
-        """A retried part: received aside first, so that a retry that fails on the way in
-        leaves the stored version, as S3 does; then copied into place."""
+        """A retried part: received aside first, so that a retry failing on its way in
+        leaves the stored version, as on S3; then copied into place. A failure while
+        copying leaves the part absent, never half old (the protocol's "or none")."""
         try:
             aside_descriptor, aside_name = tempfile.mkstemp(
                 prefix=PARTIAL_PREFIX, suffix=PARTIAL_SUFFIX, dir=upload_dir)
@@ -183,30 +182,54 @@ class LocalUploads:
         except OSError as error:
             raise BlobStoreError(f"{_STORE}: cannot write a part of {key!r}") from error
         try:
-            size = _write_at(key, aside_descriptor, chunks, 0)
-            marker = upload_dir / _part_name(part_number)
-            # From here until the new marker exists, the part is absent, never half old.
-            marker.unlink(missing_ok=True)
-            descriptor = self._open_stream(key, upload_dir)
-            try:
-                _copy_range(key, aside_descriptor, descriptor, size, offset)
-                _sync(key, descriptor)
-            finally:
-                os.close(descriptor)
+            size = local_parts.write_at(key, aside_descriptor, chunks, 0)
+            with self._locked_stream(key, upload_dir, fcntl.LOCK_SH) as descriptor:
+                try:
+                    (upload_dir / _part_name(part_number)).unlink(missing_ok=True)
+                    # The marker's removal must reach the disk before the bytes change.
+                    sync_directory(upload_dir)
+                except OSError as error:
+                    raise BlobStoreError(
+                        f"{_STORE}: cannot replace part {part_number} of {key!r}") from error
+                local_parts.copy_range(key, aside_descriptor, descriptor, size, offset)
+                local_parts.sync(key, descriptor)
+                _mark_stored(key, upload_dir, part_number, offset, size)
         finally:
-            os.close(aside_descriptor)
-            Path(aside_name).unlink(missing_ok=True)
-        _write_marker(key, upload_dir, part_number, offset, size)
+            # Cleanup failures must not hide what went wrong first.
+            with suppress(OSError):
+                os.close(aside_descriptor)
+            with suppress(OSError):
+                Path(aside_name).unlink(missing_ok=True)
         return size
 
     @staticmethod
-    def _open_stream(key: str, upload_dir: Path) -> int:
+    @contextmanager
+    def _locked_stream(key: str, upload_dir: Path, mode: int) -> Iterator[int]:
+        """The stream file, opened and locked; "no such upload" if completion renamed it
+        away (or an abort removed it) while the lock was awaited."""
+        stream_path = upload_dir / STREAM_NAME
         try:
-            return os.open(upload_dir / STREAM_NAME, os.O_WRONLY)
+            descriptor = os.open(stream_path, os.O_WRONLY)
         except MISSING_ERRORS:
             raise _no_such_upload(key) from None
         except OSError as error:
-            raise BlobStoreError(f"{_STORE}: cannot write a part of {key!r}") from error
+            raise BlobStoreError(f"{_STORE}: cannot open the upload of {key!r}") from error
+        try:
+            try:
+                fcntl.flock(descriptor, mode)
+                still_there = stream_path.stat().st_ino == os.fstat(descriptor).st_ino
+            except MISSING_ERRORS:
+                still_there = False
+            except OSError as error:
+                raise BlobStoreError(f"{_STORE}: cannot lock the upload of {key!r}") from error
+            if not still_there:
+                raise _no_such_upload(key)
+            yield descriptor
+        finally:
+            with suppress(OSError):
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+            with suppress(OSError):
+                os.close(descriptor)
 
     @staticmethod
     def _stored_parts(key: str, upload_dir: Path) -> dict[int, tuple[int, int]]:
@@ -215,7 +238,7 @@ class LocalUploads:
         try:
             for entry in upload_dir.iterdir():
                 if _PART_NAME.fullmatch(entry.name):
-                    marker = _read_marker(entry)
+                    marker = local_parts.read_marker(key, entry)
                     if marker is not None:
                         stored[int(entry.name)] = marker
         except MISSING_ERRORS:
@@ -256,59 +279,27 @@ def _part_name(part_number: int) -> str:
     return f"{part_number:05d}"
 
 
-def _read_marker(path: Path) -> tuple[int, int] | None:
-    """(offset, size) from a part's marker; None when there is none (or a torn one)."""
-    try:
-        found = _MARKER.fullmatch(path.read_text(encoding="ascii"))
-    except (OSError, UnicodeDecodeError):
-        return None
-    return None if found is None else (int(found[1]), int(found[2]))
+def _end_of_tiled_parts(key: str, stored: dict[int, tuple[int, int]], part_count: int) -> int:
+    """The blob's size if parts 1..part_count follow one another from byte 0."""
+    check_parts_complete(_STORE, key, stored, part_count)
+    end = 0
+    for number in range(1, part_count + 1):
+        offset, size = stored[number]
+        if offset != end:
+            raise BlobStoreError(
+                f"{_STORE}: cannot complete the upload of {key!r}: part {number} starts "
+                f"at byte {offset}, but the parts before it end at byte {end}")
+        end += size
+    return end
 
 
-def _write_marker(key: str, upload_dir: Path, part_number: int, offset: int, size: int) -> None:
+def _mark_stored(key: str, upload_dir: Path, part_number: int, offset: int, size: int) -> None:
     try:
-        write_atomically(key, upload_dir / _part_name(part_number),
-                         [f"{offset} {size}".encode("ascii")])
+        local_parts.write_marker(key, upload_dir / _part_name(part_number), offset, size)
     except BlobStoreError:
         if not upload_dir.is_dir():
             raise _no_such_upload(key) from None  # aborted while the part was arriving
         raise
-
-
-def _write_at(key: str, descriptor: int, chunks: Iterable[bytes], offset: int) -> int:
-    """Write ``chunks`` from ``offset`` on; exceptions raised by the caller's iterator
-    propagate unchanged, only our own I/O failures become BlobStoreError."""
-    written = 0
-    for chunk in chunks:
-        view = memoryview(chunk)
-        try:
-            while view:
-                count = os.pwrite(descriptor, view, offset + written)
-                view = view[count:]
-                written += count
-        except OSError as error:
-            raise BlobStoreError(f"{_STORE}: cannot write a part of {key!r}") from error
-    return written
-
-
-def _copy_range(key: str, source: int, target: int, size: int, offset: int) -> None:
-    copied = 0
-    try:
-        while copied < size:
-            chunk = os.pread(source, min(_COPY_CHUNK_SIZE, size - copied), copied)
-            if not chunk:
-                raise BlobStoreError(f"{_STORE}: a part of {key!r} shrank while being stored")
-            _write_at(key, target, [chunk], offset + copied)
-            copied += len(chunk)
-    except OSError as error:
-        raise BlobStoreError(f"{_STORE}: cannot write a part of {key!r}") from error
-
-
-def _sync(key: str, descriptor: int) -> None:
-    try:
-        _datasync(descriptor)
-    except OSError as error:
-        raise BlobStoreError(f"{_STORE}: cannot write a part of {key!r}") from error
 
 
 def _no_such_upload(key: str) -> BlobStoreError:

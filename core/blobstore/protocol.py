@@ -106,12 +106,14 @@ class BlobStore(Protocol):
         as a stream, and return its size in bytes.
 
         ``offset`` is where the part starts in the finished blob (the sizes of the parts
-        before it, added up; a retried part keeps its offset), so that a store can put the
-        bytes in place as they arrive rather than copy every part again at completion; the
-        local store does, S3 needs no offsets. Uploading a part number again replaces that
-        part (clients retry). A failure leaves the previous version of the part, or none;
-        an exception raised by ``chunks`` propagates unchanged, a storage failure raises
-        ``BlobStoreError``.
+        before it, added up), so that a store can put the bytes in place as they arrive
+        rather than copy every part again at completion; the local store does (and refuses,
+        with ``ValueError``, a stored part sent again at another offset), S3 needs no
+        offsets. Getting offsets right is the caller's job: bytes sent at a wrong offset may
+        already have overwritten other parts when completion refuses the upload. Uploading a
+        part number again replaces that part (clients retry). A failure leaves the previous
+        version of the part, or none; an exception raised by ``chunks`` propagates
+        unchanged, a storage failure raises ``BlobStoreError``.
         """
         ...
 

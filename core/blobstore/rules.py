@@ -10,6 +10,8 @@ from core.errors import BlobStoreError
 # S3's limit; the local store enforces it too so an upload that works in development
 # cannot fail in production.
 MAX_PART_NUMBER = 10_000
+# S3's largest object; no part of a blob starts beyond it.
+MAX_BLOB_BYTES = 5 * 2**40
 # A SigV4 presigned URL cannot outlive seven days.
 MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60
 # Error messages name a handful of parts, not all 10,000 of a badly broken upload.
@@ -29,8 +31,8 @@ def validate_part_count(part_count: int) -> int:
 
 
 def validate_offset(offset: int) -> int:
-    if not _is_int_between(offset, 0, None):
-        raise ValueError("a part's offset is a non-negative integer")
+    if not _is_int_between(offset, 0, MAX_BLOB_BYTES):
+        raise ValueError(f"a part's offset is an integer from 0 to {MAX_BLOB_BYTES}")
     return offset
 
 

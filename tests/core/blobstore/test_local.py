@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from core.blobstore import local_parts
 from core.blobstore.local import LocalBlobStore
 from core.errors import BlobNotFound, BlobStoreError
 
@@ -210,8 +213,9 @@ def test_an_interrupted_part_upload_leaves_no_partial_part(tmp_path: Path) -> No
     assert store.read(PREFIX_KEY) == b"complete part"
 
 
-def test_a_part_with_a_torn_marker_counts_as_never_stored(tmp_path: Path) -> None:
-    # A crash between creating a marker and its bytes reaching the disk leaves it empty.
+def test_a_marker_that_does_not_parse_counts_as_never_stored(tmp_path: Path) -> None:
+    # Markers are written whole (written aside, synced, renamed); anything else in their
+    # place was not written by the store and vouches for nothing.
     root = tmp_path / "blobs"
     store = LocalBlobStore(root)
     upload_id = store.start_multipart(PREFIX_KEY)
@@ -260,16 +264,89 @@ def test_parts_that_leave_a_gap_or_overlap_are_refused_at_completion(
     assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 4), (2, 4)]
 
 
-def test_a_part_sent_again_at_its_offset_mends_a_gap(tmp_path: Path) -> None:
+def test_a_stored_part_keeps_its_offset(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
     upload_id = store.start_multipart(PREFIX_KEY)
     store.upload_part(PREFIX_KEY, upload_id, 1, [b"one!"], offset=0)
-    store.upload_part(PREFIX_KEY, upload_id, 2, [b"two!"], offset=10)
-    with pytest.raises(BlobStoreError, match="part 2 starts at byte 10"):
-        store.complete_multipart(PREFIX_KEY, upload_id, 2)
     store.upload_part(PREFIX_KEY, upload_id, 2, [b"two!"], offset=4)
+    # Sent elsewhere, it would already have written over whatever lies there.
+    with pytest.raises(ValueError, match=r"part 2 .* is stored at offset 4"):
+        store.upload_part(PREFIX_KEY, upload_id, 2, [b"TWO!"], offset=2)
     assert store.complete_multipart(PREFIX_KEY, upload_id, 2) == 8
     assert store.read(PREFIX_KEY) == b"one!two!"
+
+
+def test_a_completed_blob_is_private(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"secret bytes"], offset=0)
+    store.complete_multipart(PREFIX_KEY, upload_id, 1)
+    assert _mode(root / PREFIX_KEY) == 0o600
+
+
+def test_a_retry_failing_while_copied_into_place_leaves_the_part_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"first"], offset=0)
+
+    def failing_copy(key: str, source: int, target: int, size: int, offset: int) -> None:
+        raise BlobStoreError("local blob store: cannot write a part of the blob")
+
+    monkeypatch.setattr(local_parts, "copy_range", failing_copy)
+    with pytest.raises(BlobStoreError, match="cannot write a part"):
+        store.upload_part(PREFIX_KEY, upload_id, 1, [b"retry"], offset=0)
+    # Half old, half new is never listed: the part is gone until it is sent again.
+    assert store.uploaded_parts(PREFIX_KEY, upload_id) == []
+    assert not any("~upload-" in name for name in _files_below(root))
+    monkeypatch.undo()
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"again"], offset=0)
+    store.complete_multipart(PREFIX_KEY, upload_id, 1)
+    assert store.read(PREFIX_KEY) == b"again"
+
+
+def test_a_writer_that_opened_the_upload_before_completion_cannot_change_the_blob(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A retried part whose first attempt's answer was lost can still be arriving on another
+    # worker when the browser completes the upload.
+    store = LocalBlobStore(tmp_path / "blobs")
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"AAAA"], offset=0)
+    real_flock = fcntl.flock
+
+    def completion_gets_in_first(descriptor: int, mode: int) -> None:
+        if mode == fcntl.LOCK_SH:
+            monkeypatch.setattr(fcntl, "flock", real_flock)
+            store.complete_multipart(PREFIX_KEY, upload_id, 1)
+        real_flock(descriptor, mode)
+
+    monkeypatch.setattr(fcntl, "flock", completion_gets_in_first)
+    with pytest.raises(BlobStoreError, match="no such upload"):
+        store.upload_part(PREFIX_KEY, upload_id, 1, [b"BBBB"], offset=0)
+    assert store.read(PREFIX_KEY) == b"AAAA"
+
+
+def test_completion_waits_for_a_part_being_written(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    store = LocalBlobStore(root)
+    upload_id = store.start_multipart(PREFIX_KEY)
+    store.upload_part(PREFIX_KEY, upload_id, 1, [b"part"], offset=0)
+    stream = root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}/stream"
+    writer = os.open(stream, os.O_WRONLY)
+    fcntl.flock(writer, fcntl.LOCK_SH)  # as a part writer holds it
+    completion = threading.Thread(
+        target=store.complete_multipart, args=(PREFIX_KEY, upload_id, 1))
+    completion.start()
+    completion.join(0.3)
+    assert completion.is_alive() and not store.exists(PREFIX_KEY)
+    fcntl.flock(writer, fcntl.LOCK_UN)
+    os.close(writer)
+    completion.join(10)
+    assert store.read(PREFIX_KEY) == b"part"
 
 
 def test_a_failed_completion_leaves_the_old_blob_and_the_upload(

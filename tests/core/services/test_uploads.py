@@ -22,10 +22,13 @@ def test_parts_cover_the_stream_exactly_on_record_boundaries(size: int) -> None:
     assert sum(sizes) == csl1.stream_size(size)
     assert all(s == PART_BODY_BYTES for s in sizes[1:-1])
     assert sizes[0] == min(FIRST_PART_BYTES, csl1.stream_size(size))
-    # Every part after the first starts on a record boundary of the stream.
-    offset = sizes[0]
-    for part in sizes[1:]:
-        assert (offset - csl1.HEADER_SIZE) % csl1.SEALED_RECORD_SIZE == 0
+    # Every part starts where the one before it ends (the local store writes it there), and
+    # every part after the first on a record boundary of the stream.
+    offset = 0
+    for number, part in enumerate(sizes, start=1):
+        assert plan.part_offset(number) == offset
+        if number > 1:
+            assert (offset - csl1.HEADER_SIZE) % csl1.SEALED_RECORD_SIZE == 0
         offset += part
 
 
@@ -40,3 +43,5 @@ def test_parts_outside_the_plan_are_refused() -> None:
         UploadPlan(10).part_size(2)
     with pytest.raises(ValueError):
         UploadPlan(10).part_size(0)
+    with pytest.raises(ValueError, match="parts 1 to 1"):
+        UploadPlan(10).part_offset(2)
