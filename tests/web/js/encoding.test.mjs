@@ -101,3 +101,29 @@ describe("link keys", () => {
     }
   });
 });
+
+describe("the byte queue the stream decryptor reads records from", () => {
+  test("takes return exactly the bytes pushed, in order, however they straddle chunks", async () => {
+    const { ByteQueue } = await import("../../../web/js/lib/bytes.js");
+    const queue = new ByteQueue();
+    const pushed = Uint8Array.from({ length: 1000 }, (_, index) => index % 251);
+    for (const [start, end] of [[0, 10], [10, 500], [500, 501], [501, 1000]]) {
+      queue.push(pushed.subarray(start, end));
+    }
+    const taken = [];
+    for (const count of [3, 7, 100, 389, 2, 499]) taken.push(...queue.take(count));
+    assert.equal(queue.length, 0);
+    assert.deepEqual(Uint8Array.from(taken), pushed);
+  });
+
+  test("what was taken stays as it was when the pusher reuses its buffer", async () => {
+    const { ByteQueue } = await import("../../../web/js/lib/bytes.js");
+    const queue = new ByteQueue();
+    const buffer = Uint8Array.of(1, 2, 3, 4);
+    queue.push(buffer);
+    const first = queue.take(2);
+    buffer.fill(9);
+    assert.deepEqual(first, Uint8Array.of(1, 2));
+    assert.deepEqual(queue.takeAll(), Uint8Array.of(3, 4));
+  });
+});
