@@ -116,6 +116,18 @@ describe("the byte queue the stream decryptor reads records from", () => {
     assert.deepEqual(Uint8Array.from(taken), pushed);
   });
 
+  test("a handed-over chunk is queued as it is, uncopied", async () => {
+    const { ByteQueue } = await import("../../../web/js/lib/bytes.js");
+    const queue = new ByteQueue();
+    const network = Uint8Array.of(5, 6, 7, 8, 9);
+    queue.push(network, { handedOver: true });
+    queue.push(Uint8Array.of(10));
+    const record = queue.take(3);
+    assert.equal(record.buffer, network.buffer, "the record is a view of the network's buffer");
+    assert.deepEqual(record, Uint8Array.of(5, 6, 7));
+    assert.deepEqual(queue.takeAll(), Uint8Array.of(8, 9, 10));
+  });
+
   test("what was taken stays as it was when the pusher reuses its buffer", async () => {
     const { ByteQueue } = await import("../../../web/js/lib/bytes.js");
     const queue = new ByteQueue();

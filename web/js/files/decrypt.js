@@ -119,7 +119,8 @@ export function decryptedStream({ url, secretId, linkKey, dataKey, size, onProgr
             return;
           }
           received += value.length;
-          const records = await decryptor.push(value);
+          // A network read's buffer is ours alone: no need for the decryptor to copy it.
+          const records = await decryptor.push(value, { handedOver: true });
           for (const plain of records) emit(controller, plain);
           if (records.length) {
             onProgress?.(produced);

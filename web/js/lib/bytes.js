@@ -64,10 +64,15 @@ export class ByteQueue {
     this.length = 0;
   }
 
-  /** Copies `chunk`, so callers may reuse their buffer afterwards. @param {Uint8Array} chunk */
-  push(chunk) {
+  /**
+   * Queue `chunk`. It is copied, so callers may reuse their buffer afterwards, unless they hand
+   * it over (`handedOver`: they will never touch it again, as with a network read's result).
+   * @param {Uint8Array} chunk
+   * @param {{handedOver?: boolean}} [options]
+   */
+  push(chunk, { handedOver = false } = {}) {
     if (chunk.length === 0) return;
-    this._chunks.push(chunk.slice());
+    this._chunks.push(handedOver ? chunk : chunk.slice());
     this.length += chunk.length;
   }
 

@@ -392,14 +392,16 @@ export class Csl1StreamDecryptor extends SequentialUse {
   }
 
   /**
-   * @param {Uint8Array} chunk any size
+   * @param {Uint8Array} chunk any size; copied unless handed over (`handedOver`: the caller
+   *   never touches it again, as with a network read's result)
+   * @param {{handedOver?: boolean}} [options]
    * @returns {Promise<Uint8Array[]>} plaintext of records known to be complete (possibly none)
    */
-  push(chunk) {
+  push(chunk, { handedOver = false } = {}) {
     return this._exclusive(async () => {
       requireBytes(chunk, "stream chunk");
       if (this._done) throw new Error("the stream decryptor has finished");
-      this._pending.push(chunk);
+      this._pending.push(chunk, { handedOver });
       await this._startOnceHeaderArrived();
       const plaintextRecords = [];
       if (this._decryptor === null) return plaintextRecords;
