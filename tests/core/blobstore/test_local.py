@@ -147,6 +147,10 @@ def test_open_keeps_streaming_the_blob_it_opened(tmp_path: Path) -> None:
 PREFIX_KEY = "tenant-1/secret-1/content.csl1"
 
 
+def _upload_dir(root: Path, upload_id: str) -> Path:
+    return root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}"
+
+
 def _files_below(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
@@ -220,7 +224,7 @@ def test_a_marker_that_does_not_parse_counts_as_never_stored(tmp_path: Path) -> 
     store = LocalBlobStore(root)
     upload_id = store.start_multipart(PREFIX_KEY)
     store.upload_part(PREFIX_KEY, upload_id, 1, [b"stored"], offset=0)
-    parts_dir = root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}"
+    parts_dir = _upload_dir(root, upload_id)
     (parts_dir / "00002").write_bytes(b"")
     (parts_dir / "00003").write_bytes(b"\xff garbage")
     assert store.uploaded_parts(PREFIX_KEY, upload_id) == [(1, 6)]
@@ -239,7 +243,7 @@ def test_completion_moves_no_bytes(tmp_path: Path) -> None:
         store.upload_part(PREFIX_KEY, upload_id, number, [bytes([number]) * 3000],
                           offset=(number - 1) * 3000)
         assert store.read(PREFIX_KEY) == b"previous"
-    stream = root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}/stream"
+    stream = _upload_dir(root, upload_id) / "stream"
     written_into = stream.stat().st_ino
     assert store.complete_multipart(PREFIX_KEY, upload_id, 3) == 9000
     assert (root / PREFIX_KEY).stat().st_ino == written_into
@@ -335,7 +339,7 @@ def test_completion_waits_for_a_part_being_written(tmp_path: Path) -> None:
     store = LocalBlobStore(root)
     upload_id = store.start_multipart(PREFIX_KEY)
     store.upload_part(PREFIX_KEY, upload_id, 1, [b"part"], offset=0)
-    stream = root / f"tenant-1/secret-1/.~parts/content.csl1/{upload_id}/stream"
+    stream = _upload_dir(root, upload_id) / "stream"
     writer = os.open(stream, os.O_WRONLY)
     fcntl.flock(writer, fcntl.LOCK_SH)  # as a part writer holds it
     completion = threading.Thread(
