@@ -88,7 +88,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     from core.services.container import build_services
-    from scheduler.jobs import PurgeJobs
+    from scheduler.jobs import AuditSequencer, PurgeJobs
     from scheduler.runner import run_forever
 
     settings = Settings()
@@ -105,11 +105,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         notices = build_notifier(settings, services).run
     try:
         if args.once:
-            reports = jobs.run_all() + ([notices()] if notices else [])
+            sequencer = AuditSequencer(db=services.db)
+            reports = [sequencer.run(), *jobs.run_all(), *([notices()] if notices else [])]
             for report in reports:
                 print(f"{report.name}: {len(report.processed)} done, {report.failed} to retry")
         else:
-            run_forever(jobs, args.interval, notices)
+            run_forever(jobs, args.interval, notices, AuditSequencer(db=services.db))
     finally:
         services.close()
     return 0

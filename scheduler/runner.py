@@ -15,22 +15,29 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler.jobs import JobReport, PurgeJobs
+from scheduler.jobs import AuditSequencer, JobReport, PurgeJobs
 
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_SECONDS = 15
 # Creator notices should reach Slack within seconds of a reveal; the query is an index probe.
 NOTICE_INTERVAL_SECONDS = 2
+# Audit events wait unlinked (editable without a trace) until the sequencer runs: keep it short.
+SEQUENCER_INTERVAL_SECONDS = 1
 
 
 def run_forever(
     jobs: PurgeJobs, interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
     notices: Callable[[], JobReport] | None = None,
+    sequencer: AuditSequencer | None = None,
 ) -> None:
     """Run passes until SIGTERM or SIGINT; a pass in progress is allowed to finish."""
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(jobs.run_all, "interval", seconds=interval_seconds, id="purge",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    if sequencer is not None:
+        scheduler.add_job(_logged(sequencer.run), "interval",
+                          seconds=SEQUENCER_INTERVAL_SECONDS, id="audit_chain",
+                          max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     if notices is not None:
         scheduler.add_job(notices, "interval", seconds=NOTICE_INTERVAL_SECONDS, id="notices",
                           max_instances=1, coalesce=True)
@@ -42,3 +49,16 @@ def run_forever(
     stop.wait()
     log.info("scheduler stopping: waiting for the current pass")
     scheduler.shutdown(wait=True)
+
+
+def _logged(job: Callable[[], JobReport]) -> Callable[[], None]:
+    """A job whose failure is logged by type and retried on the next tick (a database
+    outage must not stop the scheduler, nor print a message that could quote data)."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:
+            log.warning("job failed, retrying on the next tick: %s", type(exc).__name__)
+
+    return run

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -120,6 +121,9 @@ class AuditEvent(Base):
         Index("ix_audit_tenant_actor", "tenant_id", "actor_email", "id"),
         Index("ix_audit_tenant_ip", "tenant_id", "src_ip", "id"),
         Index("ix_audit_secret", "secret_id"),
+        # What the chain sequencer has yet to link: small, and empty most of the time.
+        Index("ix_audit_unlinked", "tenant_id", "id",
+              postgresql_where=text("chain_seq IS NULL"), sqlite_where=text("chain_seq IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -138,14 +142,15 @@ class AuditEvent(Base):
     status_detail: Mapped[str | None] = mapped_column(String(200))
     # Tamper evidence: position in the tenant's chain, the previous event's hash, and this
     # event's hash over its fields and that previous hash (core/services/audit_chain.py).
-    chain_seq: Mapped[int] = mapped_column(BigInteger)
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # NULL until the sequencer links the event, seconds after it was committed.
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class AuditChainHead(Base):
-    """The newest link of each tenant's audit chain; its row lock serializes appends, and it
-    reveals deletions of the newest events."""
+    """The newest link of each tenant's audit chain; its row lock keeps one sequencer at a
+    time linking the tenant's events, and it reveals deletions of the newest events."""
 
     __tablename__ = "audit_chain_heads"
 

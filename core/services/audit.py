@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Row
+from sqlalchemy import Row, insert
 from sqlalchemy.orm import Session
 
 from core.clock import Clock, as_utc
-from core.db.models import AuditEvent, Secret
+from core.db.models import AuditEvent
 from core.metrics import Metrics
-from core.services import audit_chain
 from core.services.identity import ClientInfo, Principal, Viewer
 
 SECRET_CREATED = "paper_secret_created"  # noqa: S105 - an event name, not a password
@@ -25,6 +24,19 @@ FILE_DOWNLOADED = "paper_secret_file_downloaded"
 
 SUCCESS = "Success"
 FAILURE = "Failure"
+
+
+class AuditedSecret(Protocol):
+    """What an event says about its secret (a ``Secret`` row, or a lighter query result)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def share_code(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
+    @property
+    def secret_type(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,41 @@ class AuditLog:
         self._clock = clock
         self._metrics = metrics
 
+    def values(
+        self,
+        activity_name: str,
+        *,
+        tenant_id: str,
+        actor: Actor,
+        client: ClientInfo,
+        secret: AuditedSecret | None = None,
+        status: str = SUCCESS,
+        status_detail: str | None = None,
+    ) -> dict[str, Any]:
+        """The columns of an event, unlinked: the chain sequencer links it after commit
+        (``core.services.audit_chain``), so recording one waits for no other request."""
+        return {
+            "tenant_id": tenant_id,
+            "time": self._clock.now(),
+            "activity_name": activity_name,
+            "actor_email": actor.email,
+            "actor_uid": actor.uid,
+            "src_ip": client.ip,
+            "user_agent": (client.user_agent or "")[:512] or None,
+            "secret_id": secret.id if secret else None,
+            "share_code": secret.share_code if secret else None,
+            "mode": secret.audience if secret else None,
+            "secret_type": secret.secret_type if secret else None,
+            "status": status,
+            "status_detail": status_detail,
+        }
+
+    def counted(self, values: dict[str, Any]) -> None:
+        """Count a recorded event in the metrics (once it is stored)."""
+        if self._metrics is not None:
+            self._metrics.audited(values["activity_name"], values["mode"],
+                                  values["status_detail"])
+
     def record(
         self,
         session: Session,
@@ -52,31 +99,15 @@ class AuditLog:
         tenant_id: str,
         actor: Actor,
         client: ClientInfo,
-        secret: Secret | None = None,
+        secret: AuditedSecret | None = None,
         status: str = SUCCESS,
         status_detail: str | None = None,
-    ) -> AuditEvent:
+    ) -> None:
         """Add an event to ``session``: it commits (or rolls back) with the change it audits."""
-        event = AuditEvent(
-            tenant_id=tenant_id,
-            time=self._clock.now(),
-            activity_name=activity_name,
-            actor_email=actor.email,
-            actor_uid=actor.uid,
-            src_ip=client.ip,
-            user_agent=(client.user_agent or "")[:512] or None,
-            secret_id=secret.id if secret else None,
-            share_code=secret.share_code if secret else None,
-            mode=secret.audience if secret else None,
-            secret_type=secret.secret_type if secret else None,
-            status=status,
-            status_detail=status_detail,
-        )
-        audit_chain.append(session, event)
-        session.add(event)
-        if self._metrics is not None:
-            self._metrics.audited(activity_name, event.mode, status_detail)
-        return event
+        values = self.values(activity_name, tenant_id=tenant_id, actor=actor, client=client,
+                             secret=secret, status=status, status_detail=status_detail)
+        session.execute(insert(AuditEvent).values(values))
+        self.counted(values)
 
 
 def to_ocsf(event: AuditEvent | Row[Any]) -> dict[str, Any]:
@@ -97,10 +128,11 @@ def to_ocsf(event: AuditEvent | Row[Any]) -> dict[str, Any]:
         "status": event.status,
         "status_detail": event.status_detail,
         "tenant_id": event.tenant_id,
-        # OCSF's metadata.sequence, plus the chain links anyone can re-verify.
+        # OCSF's metadata.sequence, plus the chain links anyone can re-verify (null until
+        # the sequencer has linked the event, normally within seconds).
         "metadata": {
             "sequence": event.chain_seq,
-            "prev_hash": event.prev_hash.hex(),
-            "hash": event.hash.hex(),
+            "prev_hash": event.prev_hash.hex() if event.prev_hash is not None else None,
+            "hash": event.hash.hex() if event.hash is not None else None,
         },
     }

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.crypto.encoding import b64url_encode
 from core.db.models import AuditEvent, Secret
+from core.services.audit_chain import link_pending
 from core.settings import TenantConfig
 from tests.support.client import BrowserLikeClient, RevealFailed, ShareLink
 from tests.support.idp import set_claims
@@ -215,14 +216,23 @@ def test_malformed_filters_are_400_with_a_position_and_run_no_sql(stack: Stack) 
 def test_export_streams_json_lines_matching_the_filter(stack: Stack) -> None:
     activity(stack)
     admin = stack.user(ADMIN)
-    response = admin.api("GET", "/api/v1/admin/audit/export",
-                         params={"filter": 'activity_name = "paper_secret_created"'})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/x-ndjson")
-    assert "attachment" in response.headers["content-disposition"]
-    lines = [json.loads(line) for line in response.text.splitlines()]
+
+    def export() -> list[dict[str, Any]]:
+        response = admin.api("GET", "/api/v1/admin/audit/export",
+                             params={"filter": 'activity_name = "paper_secret_created"'})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        assert "attachment" in response.headers["content-disposition"]
+        return [json.loads(line) for line in response.text.splitlines()]
+
+    # Until the sequencer has linked them, events carry no chain position or hashes.
+    assert [line["metadata"] for line in export()] == [
+        {"sequence": None, "prev_hash": None, "hash": None}] * 2
+    link_pending(stack.services.db)
+    lines = export()
     assert [line["activity_name"] for line in lines] == ["paper_secret_created"] * 2
     assert all(line["metadata"]["hash"] and line["actor"]["user"]["email"] for line in lines)
+    assert lines[0]["metadata"]["sequence"] < lines[1]["metadata"]["sequence"]
     assert lines[0]["id"] < lines[1]["id"]  # oldest first, like a log file
 
 

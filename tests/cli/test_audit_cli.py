@@ -1,4 +1,4 @@
-"""`cipherslip audit verify` and `cipherslip audit export`, run as the operator would."""
+"""`cipherslip audit verify | link | export`, run as the operator would."""
 
 from __future__ import annotations
 
@@ -45,9 +45,18 @@ def seed(database_url: str) -> list[int]:
 
 def test_verify_passes_then_fails_at_the_tampered_event(database_url: str) -> None:
     ids = seed(database_url)
+    waiting = cipherslip(database_url, "audit", "verify")
+    # Recorded events wait for the scheduler's sequencer: nothing is broken, 4 are pending.
+    assert waiting.returncode == 0, waiting.stderr
+    assert "tenant default: 0 events linked, chain intact" in waiting.stdout
+    assert "4 not linked yet (oldest" in waiting.stdout
+
+    linked = cipherslip(database_url, "audit", "link")
+    assert linked.returncode == 0 and "linked 4 events" in linked.stdout, linked.stderr
     intact = cipherslip(database_url, "audit", "verify")
     assert intact.returncode == 0, intact.stderr
-    assert "tenant default: 4 events, chain intact" in intact.stdout
+    assert "tenant default: 4 events linked, chain intact" in intact.stdout
+    assert "none waiting to be linked" in intact.stdout
 
     engine = create_db_engine(database_url)
     with engine.begin() as connection:
