@@ -31,6 +31,7 @@ from api.routes import (
     shares,
     users,
 )
+from api.schemas import COMPLETE_CONTENT_MAX_CHARS
 from api.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
 from api.sessions import ServerSideSessionMiddleware
 from core.asgi import BodySizeLimitMiddleware
@@ -44,20 +45,22 @@ from web import admin_pages, download_pages, pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
 FORM_AND_JSON_LIMIT = 64 * 1024
-_UPLOAD_PATH = re.compile(r"^/api/v1/secrets/[^/]+/content$")
+# Completing a text carries its stream in base64url, and the sealed metadata.
+COMPLETE_LIMIT = COMPLETE_CONTENT_MAX_CHARS + 8 * 1024
+_COMPLETE_PATH = re.compile(r"^/api/v1/secrets/[^/]+/complete$")
 _PART_PATH = re.compile(r"^/api/v1/secrets/[^/]+/parts/\d+$")
 
 
 def body_limit(scope: Scope) -> int:
     if is_upload(scope):
-        return policy.max_upload_bytes("text")
+        return COMPLETE_LIMIT
     if scope["method"] == "PUT" and _PART_PATH.match(scope["path"]):
         return MAX_PART_BYTES
     return FORM_AND_JSON_LIMIT
 
 
 def is_upload(scope: Scope) -> bool:
-    return scope["method"] == "PUT" and bool(_UPLOAD_PATH.match(scope["path"]))
+    return scope["method"] == "POST" and bool(_COMPLETE_PATH.match(scope["path"]))
 
 
 def body_too_large(scope: Scope, limit: int) -> ASGIApp:

@@ -7,8 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.services import policy
 from core.services.manage import SecretSummary
 
+# base64url of the largest text stream, plus slack so that a slightly larger one is refused
+# by the size rule (413, naming the limit) rather than by the schema.
+COMPLETE_CONTENT_MAX_CHARS = (policy.max_upload_bytes("text") * 4 + 2) // 3 + 4096
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -41,14 +45,16 @@ class CreatedSecretOut(BaseModel):
     share_url: str
     sealed_key: str
     expires_at: datetime
-    upload_url: str
-    complete_url: str
+    complete_url: str  # a text's content goes there too, with its sealed metadata
     max_upload_bytes: int
     upload: UploadPlanOut | None = None
 
 
 class CompleteBody(Body):
     sealed_meta: str = Field(max_length=4096)
+    # A text's CSL1 stream, base64url (its size is checked on the decoded bytes); absent for
+    # a file, whose parts were uploaded before.
+    content: str | None = Field(default=None, max_length=COMPLETE_CONTENT_MAX_CHARS)
 
 
 class CompletedOut(BaseModel):

@@ -29,9 +29,24 @@ def server_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _serve(factory: str, host: str, port: int, settings: Settings, component: str) -> None:
+def _serve(
+    factory: str, host: str, port: int, settings: Settings, component: str, *, workers: int = 1
+) -> None:
     configure_logging(settings.log_level, settings.log_format, component=component)
-    uvicorn.run(factory, factory=True, host=host, port=port, **server_options(settings))
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers,
+                **server_options(settings))
+
+
+def workers_refused(settings: Settings, workers: int) -> str | None:
+    """Why ``--workers`` cannot be used with these settings, if it cannot."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers > 1 and settings.cache_backend == "memory":
+        # Each worker would have its own sessions and rate limits: a sign-in on one worker
+        # would be unknown to the next request's, and every limit would multiply.
+        return (f"--workers {workers} needs sessions and rate limits shared between the "
+                "workers: set CIPHERSLIP_CACHE_BACKEND=redis (and CIPHERSLIP_REDIS_URL)")
+    return None
 
 
 def refused(settings: Settings, component: Component) -> bool:
@@ -52,7 +67,11 @@ def cmd_api(args: argparse.Namespace) -> int:
         print("cipherslip api refuses to start: CIPHERSLIP_VAULT_TOKEN must be the vault's "
               "service token (at least 32 characters)", file=sys.stderr)
         return 2
-    _serve("api.app:app_from_env", args.host, args.port, settings, "api")
+    problem = workers_refused(settings, args.workers)
+    if problem is not None:
+        print(f"cipherslip api refuses to start: {problem}", file=sys.stderr)
+        return 2
+    _serve("api.app:app_from_env", args.host, args.port, settings, "api", workers=args.workers)
     return 0
 
 
@@ -73,7 +92,8 @@ def cmd_vault(args: argparse.Namespace) -> int:
     # unusable KMS, and configures its own (key-safe) logging.
     from vault.__main__ import main as vault_main
 
-    return vault_main(["--host", args.host, "--port", str(args.port)])
+    return vault_main(["--host", args.host, "--port", str(args.port),
+                       "--workers", str(args.workers)])
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -155,11 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="serve the api and web pages")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--workers", type=int, default=1,
+                     help="worker processes (each one core); more than 1 needs Redis")
     api.set_defaults(run=cmd_api)
 
     vault = commands.add_parser("vault", help="serve the vault (key custody; needs KMS access)")
     vault.add_argument("--host", default="127.0.0.1")
     vault.add_argument("--port", type=int, default=8100)
+    vault.add_argument("--workers", type=int, default=1, help="worker processes")
     vault.set_defaults(run=cmd_vault)
 
     check = commands.add_parser("check", help="list what would stop a production start")

@@ -26,8 +26,16 @@ from core.errors import BlobStoreError
 from core.services import notices
 from core.services.audit_chain import link_pending
 from core.services.downloads import DOWNLOAD_WINDOW
-from core.services.lifecycle import ACTIVE, BURNED, EXPIRED, FILE, PENDING, TERMINAL, Lifecycle
-from core.services.policy import PENDING_TTL
+from core.services.lifecycle import (
+    ACTIVE,
+    BURNED,
+    EXPIRED,
+    FILE,
+    PENDING,
+    PENDING_TTL,
+    TERMINAL,
+    Lifecycle,
+)
 
 log = logging.getLogger(__name__)
 

@@ -21,15 +21,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vault", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=8100, help="TCP port to listen on")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (the vault keeps no state: any number works)")
     arguments = parser.parse_args(argv)
+    if arguments.workers < 1:
+        print("cipherslip vault refuses to start: --workers must be at least 1", file=sys.stderr)
+        return 2
     try:
+        # Built here even with workers (which build their own): a refusal is one line, now.
         app = app_from_env()
     except (CipherslipError, ValidationError) as exc:
         reason = exc.message if isinstance(exc, CipherslipError) else str(exc)
         print(f"cipherslip vault refuses to start: {reason}", file=sys.stderr)
         return 2
     uvicorn.run(
-        app,
+        app if arguments.workers == 1 else "vault.app:app_from_env",
+        factory=arguments.workers > 1,
+        workers=arguments.workers,
         host=arguments.host,
         port=arguments.port,
         # The app configured logging and writes its own access log.

@@ -55,7 +55,7 @@ def create_secret(
     return CreatedSecretOut(
         id=created.secret_id, share_code=created.share_code, share_url=created.share_url,
         sealed_key=b64url_encode(created.sealed_key), expires_at=created.expires_at,
-        upload_url=f"{base}/content", complete_url=f"{base}/complete",
+        complete_url=f"{base}/complete",
         max_upload_bytes=created.max_upload_bytes, upload=upload,
     )
 
@@ -109,31 +109,18 @@ async def read_body_chunks(
     return received
 
 
-async def read_body(request: Request, limit: int, too_large: CipherslipError) -> bytes:
-    return b"".join(await read_body_chunks(request, limit, too_large))
-
-
-@router.put("/{secret_id}/content", status_code=204)
-async def upload_content(
-    secret_id: str, request: Request, user: CurrentUser, services: ServicesDep
-) -> Response:
-    require_octet_stream(request)
-    stream = await read_body(request, policy.max_upload_bytes("text"),
-                             policy.upload_too_large("text"))
-    await run_in_threadpool(services.sharing.upload_content, user, secret_id, stream)
-    return Response(status_code=204)
-
-
 @router.post("/{secret_id}/complete")
 def complete(
     secret_id: str, body: CompleteBody, user: CurrentUser, services: ServicesDep, client: Client
 ) -> CompletedOut:
-    sealed_meta = b64url_decode(body.sealed_meta, field="sealed_meta")
-    secret = services.sharing.complete(user, secret_id, sealed_meta, client)
-    return CompletedOut(
-        id=secret.id, share_code=secret.share_code, status=secret.status,
-        share_url=f"{services.settings.base_url}/s/{secret.share_code}",
+    """A text's ciphertext comes with its completion (one request); a file's came in parts."""
+    completed = services.sharing.complete(
+        user, secret_id, b64url_decode(body.sealed_meta, field="sealed_meta"), client,
+        content=b64url_decode(body.content, field="content") if body.content is not None
+        else None,
     )
+    return CompletedOut(id=completed.secret_id, share_code=completed.share_code,
+                        status=completed.status, share_url=completed.share_url)
 
 
 @router.get("")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# On SQLite, a connection with this execution option leaves each statement to commit by itself.
+_SQLITE_AUTOCOMMIT = "cipherslip_autocommit"
 
 
 def create_db_engine(database_url: str) -> Engine:
@@ -44,8 +48,38 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not connection.get_execution_options().get(_SQLITE_AUTOCOMMIT):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def autocommit_connection(engine: Engine) -> Iterator[Connection]:
+    """One pooled connection on which every statement commits by itself.
+
+    A request that needs several single statements (read, then an atomic write) pays one
+    checkout and no BEGIN/COMMIT round trips, and holds no lock between statements.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # The driver already autocommits (isolation_level None); SQLAlchemy's BEGIN is ours.
+            yield connection.execution_options(**{_SQLITE_AUTOCOMMIT: True})
+        else:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(connection: Connection) -> Iterator[Connection]:
+    """Statements inside commit together, on a connection from ``autocommit_connection``
+    (SQLite takes its write lock at once, as every transaction of ours does)."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.dialect.name == "sqlite"
+                               else "BEGIN")
+    try:
+        yield connection
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK")
+        raise
+    connection.exec_driver_sql("COMMIT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Row, insert
+from sqlalchemy import Connection, Row, insert
 from sqlalchemy.orm import Session
 
 from core.clock import Clock, as_utc
@@ -93,7 +93,7 @@ class AuditLog:
 
     def record(
         self,
-        session: Session,
+        session: Session | Connection,
         activity_name: str,
         *,
         tenant_id: str,
@@ -103,7 +103,8 @@ class AuditLog:
         status: str = SUCCESS,
         status_detail: str | None = None,
     ) -> None:
-        """Add an event to ``session``: it commits (or rolls back) with the change it audits."""
+        """Add an event to ``session``: it commits (or rolls back) with the change it audits
+        (on an autocommitting connection, it is stored at once)."""
         values = self.values(activity_name, tenant_id=tenant_id, actor=actor, client=client,
                              secret=secret, status=status, status_detail=status_detail)
         session.execute(insert(AuditEvent).values(values))

@@ -101,7 +101,8 @@ def build_services(
     downloads = DownloadService(db=db, blob_store=blob_store, tokens=cache.tokens,
                                 replay_cache=cache.replay_cache, audit_log=audit_log,
                                 random=random)
-    lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log)
+    lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log,
+                          notices=settings.slack_enabled)
     drafts = DraftService(db=db, users=users, clock=clock, random=random)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
@@ -114,12 +115,12 @@ def build_services(
         sharing=SharingService(
             settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,
             audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
-            files=files, drafts=drafts,
+            files=files, drafts=drafts, lifecycle=lifecycle,
         ),
         reveal=RevealService(
-            settings=settings, db=db, blob_store=blob_store, vault=vault, lifecycle=lifecycle,
-            audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, metrics=metrics,
-            downloads=downloads,
+            settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,
+            lifecycle=lifecycle, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock,
+            metrics=metrics, downloads=downloads,
         ),
         manage=ManageService(
             settings=settings, db=db, lifecycle=lifecycle, audit_log=audit_log, clock=clock

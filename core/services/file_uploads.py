@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, raiseload, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, RandomSource, as_utc
 from core.crypto import csl1
 from core.db.models import Secret
 from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from core.services import policy
 from core.services.identity import Principal
-from core.services.lifecycle import FILE, PENDING
+from core.services.lifecycle import FILE, PENDING, PENDING_TTL
 from core.services.uploads import (
     FIRST_PART_BYTES,
     PART_BODY_BYTES,
@@ -47,12 +46,14 @@ def own_pending(session: Session, principal: Principal, secret_id: str, clock: C
     secret = session.scalar(
         select(Secret).where(Secret.id == secret_id, Secret.tenant_id == principal.tenant_id,
                              Secret.creator_id == principal.user_id)
+        # Uploads need none of its relations: no join, no second query.
+        .options(raiseload("*"))
     )
     if secret is None:
         raise NotFound("no such secret of yours")
     if secret.status != PENDING:
         raise Conflict(f"this secret is already {secret.status}; its content cannot change")
-    if as_utc(secret.created_at) + policy.PENDING_TTL <= clock.now():
+    if as_utc(secret.created_at) + PENDING_TTL <= clock.now():
         raise Conflict("this upload was abandoned (not completed within an hour); start over")
     return secret
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import Connection, Select, Update, case, update
 from sqlalchemy.orm import Session
 
 from core.db.models import CreatorNotice, Secret
@@ -28,13 +28,13 @@ def open_notice(
     ))
 
 
-def touch(session: Session, secret_ids: Sequence[str], now: datetime) -> None:
-    """Mark the notices of these secrets as changed (secrets without one are unaffected)."""
-    if not secret_ids:
-        return
-    session.execute(
+def touch_statement(secrets: Sequence[str] | Select[tuple[str]], now: datetime) -> Update:
+    """The UPDATE marking the notices of these secrets (ids, or a query of ids) as changed;
+    secrets without a notice are unaffected."""
+    return (
         update(CreatorNotice)
-        .where(CreatorNotice.secret_id.in_(list(secret_ids)))
+        .where(CreatorNotice.secret_id.in_(secrets if isinstance(secrets, Select)
+                                           else list(secrets)))
         # A notice being delivered right now keeps its lease; the delivery sees the newer
         # version when it settles and leaves the notice due again.
         .values(version=CreatorNotice.version + 1, attempts=0,
@@ -42,3 +42,9 @@ def touch(session: Session, secret_ids: Sequence[str], now: datetime) -> None:
                                       CreatorNotice.next_attempt_at), else_=now))
         .execution_options(synchronize_session=False)
     )
+
+
+def touch(session: Session | Connection, secret_ids: Sequence[str], now: datetime) -> None:
+    """Mark the notices of these secrets as changed (secrets without one are unaffected)."""
+    if secret_ids:
+        session.execute(touch_statement(secret_ids, now))

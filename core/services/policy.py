@@ -26,8 +26,6 @@ EXPIRY_CHOICES = [
     (3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"), (3 * 86400, "3 days"),
     (7 * 86400, "7 days"), (14 * 86400, "14 days"), (30 * 86400, "30 days"),
 ]
-# An upload must be completed within this time or it is abandoned.
-PENDING_TTL = timedelta(hours=1)
 # format + file name (<= 255 bytes UTF-8, JSON-escaped) + media type + size, plus the tag.
 SEALED_META_MAX_BYTES = 2048
 TEXT_FORMATS = ("text", "json", "yaml", "env")

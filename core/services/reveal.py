@@ -1,8 +1,13 @@
 """Revealing a secret to a recipient: preview (GET, never changes state) and reveal (POST).
 
 A reveal reads the ciphertext and gets the data key sealed to the recipient's browser
-*before* it consumes a view; the view is then taken by one conditional UPDATE, so counting is
+*before* it consumes a view; the view is then taken by one conditional UPDATE (with its burn,
+shredding, audit event and notice touch, all owned by ``Lifecycle.take_view``), so counting is
 exact under concurrency and a vault or storage failure consumes nothing.
+
+The hot path on PostgreSQL is one pooled connection and three statements: the query that loads
+the secret and decides whether this viewer is a recipient, the view statement, and, when the
+last view of a text burned it, forgetting the deleted blob's key.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy import and_, case, null, or_, select, update
+from sqlalchemy import Connection, Engine, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
@@ -21,7 +26,8 @@ from core.cache.protocol import RateLimiter
 from core.clock import Clock
 from core.crypto.hpke import parse_public_key
 from core.crypto.sharecode import normalize_share_code
-from core.db.models import Secret
+from core.db.engine import autocommit_connection
+from core.db.models import Secret, SecretRecipient, User
 from core.errors import (
     AccessDenied,
     BlobNotFound,
@@ -31,13 +37,12 @@ from core.errors import (
     ServiceUnavailable,
 )
 from core.metrics import Metrics
-from core.services import audit, notices
+from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.downloads import DownloadService
 from core.services.identity import ClientInfo, Guest, Viewer
 from core.services.lifecycle import (
     ACTIVE,
-    BURNED,
     EXTERNAL,
     FILE,
     PENDING,
@@ -83,9 +88,41 @@ class RevealedSecret:
     burned: bool
 
 
+@dataclass(frozen=True)
+class ShareTarget:
+    """A secret as its share page and reveal see it, with whether the viewer may open it."""
+
+    id: str
+    tenant_id: str
+    share_code: str
+    audience: str
+    secret_type: str
+    label: str | None
+    status: str
+    view_limit: int | None
+    views_used: int
+    expires_at: datetime
+    wrapped_key: bytes | None
+    sealed_meta: bytes | None
+    blob_key: str | None
+    content_size: int | None
+    creator_name: str
+    creator_email: str
+    is_recipient: bool
+
+
+_TARGET_COLUMNS = (
+    Secret.id, Secret.tenant_id, Secret.share_code, Secret.audience, Secret.secret_type,
+    Secret.label, Secret.status, Secret.view_limit, Secret.views_used, Secret.expires_at,
+    Secret.wrapped_key, Secret.sealed_meta, Secret.blob_key, Secret.content_size,
+    User.name.label("creator_name"), User.email.label("creator_email"),
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RevealService:
     settings: Settings
+    engine: Engine
     db: sessionmaker[Session]
     blob_store: BlobStore
     vault: VaultClient
@@ -96,17 +133,20 @@ class RevealService:
     downloads: DownloadService
     metrics: Metrics | None = None
 
-    def _load(self, viewer: Viewer, share_code: str) -> Secret:
+    def _load(self, connection: Connection, viewer: Viewer, share_code: str) -> ShareTarget:
+        """The secret, its creator and whether ``viewer`` is a recipient: one query."""
         code = normalize_share_code(share_code)
-        with self.db() as session:
-            secret = session.scalar(
-                select(Secret).where(Secret.share_code == code,
-                                     Secret.tenant_id == viewer.tenant_id)
-            )
+        is_recipient = exists().where(SecretRecipient.secret_id == Secret.id,
+                                      SecretRecipient.email == viewer.email)
+        row = connection.execute(
+            select(*_TARGET_COLUMNS, is_recipient.label("is_recipient"))
+            .join(User, User.id == Secret.creator_id)
+            .where(Secret.share_code == code, Secret.tenant_id == viewer.tenant_id)
+        ).one_or_none()
         # Pending secrets are invisible: their creator has not finished sharing them.
-        if secret is None or secret.status == PENDING:
+        if row is None or row.status == PENDING:
             raise NotFound("no secret has this share code")
-        return secret
+        return ShareTarget(**row._mapping)
 
     def entry(self, share_code: str) -> ShareEntry:
         """For a visitor not yet signed in: how to prove who they are (SSO or email link).
@@ -114,48 +154,56 @@ class RevealService:
         Share codes are unguessable, so this tells a visitor only what the link already did.
         """
         code = normalize_share_code(share_code)
-        with self.db() as session:
-            secret = session.scalar(select(Secret).where(Secret.share_code == code))
-        if secret is None or secret.status == PENDING:
+        with autocommit_connection(self.engine) as connection:
+            row = connection.execute(
+                select(Secret.id, Secret.share_code, Secret.audience, Secret.status)
+                .where(Secret.share_code == code)
+            ).one_or_none()
+        if row is None or row.status == PENDING:
             raise NotFound("no secret has this share code")
-        return ShareEntry(secret.id, secret.share_code, secret.audience)
+        return ShareEntry(row.id, row.share_code, row.audience)
 
-    def _deny(self, viewer: Viewer, client: ClientInfo, secret: Secret, reason: str) -> None:
-        with self.db.begin() as session:
-            self.audit_log.record(
-                session, audit.ACCESS_DENIED, tenant_id=viewer.tenant_id,
-                actor=actor_of(viewer), client=client, secret=secret,
-                status=audit.FAILURE, status_detail=reason,
-            )
+    def _deny(
+        self, connection: Connection, viewer: Viewer, client: ClientInfo, target: ShareTarget,
+        reason: str,
+    ) -> None:
+        self.audit_log.record(
+            connection, audit.ACCESS_DENIED, tenant_id=viewer.tenant_id,
+            actor=actor_of(viewer), client=client, secret=target,
+            status=audit.FAILURE, status_detail=reason,
+        )
 
-    def _authorize(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
+    def _authorize(
+        self, connection: Connection, viewer: Viewer, client: ClientInfo, target: ShareTarget
+    ) -> None:
         """Recipients only (checked before status, so outsiders learn nothing of it).
 
         Colleagues prove their email through SSO and may open any secret addressed to it; a
         guest's magic-link proof covers only the external secrets it confirmed a link for.
         """
-        if viewer.email not in {r.email for r in secret.recipients}:
-            self._deny(viewer, client, secret, "not_a_recipient")
+        if not target.is_recipient:
+            self._deny(connection, viewer, client, target, "not_a_recipient")
             raise AccessDenied("this secret was not shared with you")
         if isinstance(viewer, Guest) and (
-            secret.audience != EXTERNAL or secret.id not in viewer.secret_ids
+            target.audience != EXTERNAL or target.id not in viewer.secret_ids
         ):
-            self._deny(viewer, client, secret, "link_not_confirmed")
+            self._deny(connection, viewer, client, target, "link_not_confirmed")
             raise AccessDenied("confirm a sign-in link for this secret first")
 
     def preview(self, viewer: Viewer, share_code: str, client: ClientInfo) -> SharePreview:
         self._throttle(viewer, client, "preview", share_code)
-        secret = self._load(viewer, share_code)
-        self._authorize(viewer, client, secret)
+        with autocommit_connection(self.engine) as connection:
+            target = self._load(connection, viewer, share_code)
+            self._authorize(connection, viewer, client, target)
         return SharePreview(
-            share_code=secret.share_code,
-            status=effective_status(secret, self.clock.now()),
-            label=secret.label,
-            creator_name=secret.creator.name,
-            creator_email=secret.creator.email,
-            expires_at=secret.expires_at,
-            views_left=views_left(secret),
-            secret_type=secret.secret_type,
+            share_code=target.share_code,
+            status=effective_status(target, self.clock.now()),
+            label=target.label,
+            creator_name=target.creator_name,
+            creator_email=target.creator_email,
+            expires_at=target.expires_at,
+            views_left=views_left(target),
+            secret_type=target.secret_type,
         )
 
     def _throttle(self, viewer: Viewer, client: ClientInfo, kind: str, share_code: str) -> None:
@@ -174,17 +222,21 @@ class RevealService:
             return
         if per_user.first_refusal or per_ip.first_refusal:
             # Audited once per window: a flood must not become a flood of audit rows.
-            with contextlib.suppress(NotFound):  # an unknown code has nothing to attach to
-                self._deny(viewer, client, self._load(viewer, share_code), "rate_limited")
+            with autocommit_connection(self.engine) as connection, contextlib.suppress(
+                    NotFound):  # an unknown code has nothing to attach to
+                target = self._load(connection, viewer, share_code)
+                self._deny(connection, viewer, client, target, "rate_limited")
         raise RateLimited(f"too many {kind} attempts; wait a minute",
                           retry_after=max(per_user.retry_after, per_ip.retry_after))
 
-    def _refuse_unavailable(self, viewer: Viewer, client: ClientInfo, secret: Secret) -> None:
-        status = effective_status(secret, self.clock.now())
+    def _refuse_unavailable(
+        self, connection: Connection, viewer: Viewer, client: ClientInfo, target: ShareTarget
+    ) -> None:
+        status = effective_status(target, self.clock.now())
         if status == ACTIVE:
             return
-        self.lifecycle.expire_if_due(secret)
-        self._deny(viewer, client, secret, status)
+        self.lifecycle.expire_if_due(target, connection)
+        self._deny(connection, viewer, client, target, status)
         raise SecretUnavailable(status)
 
     def reveal(
@@ -193,84 +245,58 @@ class RevealService:
         started = time.perf_counter()
         parse_public_key(public_key)  # a bad key is the caller's 422, not the vault's refusal
         self._throttle(viewer, client, "reveal", share_code)
-        secret = self._load(viewer, share_code)
-        self._authorize(viewer, client, secret)
-        self._refuse_unavailable(viewer, client, secret)
-        if secret.blob_key is None or secret.wrapped_key is None or secret.sealed_meta is None:
-            self._refuse_ended_meanwhile(viewer, client, secret)
-        is_file = secret.secret_type == FILE
-        try:
-            # A text comes with the answer; a file is fetched through a download link.
-            content = None if is_file else self.blob_store.read(secret.blob_key)
-        except BlobNotFound:
-            # A concurrent last view (or a revoke) may have deleted it since we read the row.
-            self._refuse_ended_meanwhile(viewer, client, secret)
-        sealed_key = self.vault.unseal_data_key(
-            tenant_id=secret.tenant_id, secret_id=secret.id, wrapped_key=secret.wrapped_key,
-            public_key=public_key,
-        )
-        views_used, status = self._consume_view(viewer, client, secret)
-        if status == BURNED and not is_file:
-            # A file's last download window stays open; the scheduler purges it afterwards.
-            self.lifecycle.purge_blob(secret.id, secret.blob_key)
-        download_url = self.downloads.issue(viewer, secret) if is_file else None
+        with autocommit_connection(self.engine) as connection:
+            target = self._load(connection, viewer, share_code)
+            self._authorize(connection, viewer, client, target)
+            self._refuse_unavailable(connection, viewer, client, target)
+            if target.blob_key is None or target.wrapped_key is None or (
+                    target.sealed_meta is None):
+                self._refuse_ended_meanwhile(connection, viewer, client, target)
+            is_file = target.secret_type == FILE
+            try:
+                # A text comes with the answer; a file is fetched through a download link.
+                content = None if is_file else self.blob_store.read(target.blob_key)
+            except BlobNotFound:
+                # A concurrent last view (or a revoke) may have deleted it since we read it.
+                self._refuse_ended_meanwhile(connection, viewer, client, target)
+            sealed_key = self.vault.unseal_data_key(
+                tenant_id=target.tenant_id, secret_id=target.id,
+                wrapped_key=target.wrapped_key, public_key=public_key,
+            )
+            opened = audit.OPENED_EXTERNAL if target.audience == EXTERNAL else (
+                audit.OPENED_INTERNAL)
+            event = self.audit_log.values(opened, tenant_id=viewer.tenant_id,
+                                          actor=actor_of(viewer), client=client, secret=target)
+            taken = self.lifecycle.take_view(connection, target.id, target.tenant_id, event)
+            if taken is None:
+                self._refuse_ended_meanwhile(connection, viewer, client, target)
+            if taken.burned and not is_file:
+                # A file's last download window stays open; the scheduler purges it afterwards.
+                self.lifecycle.purge_blob(target.id, target.blob_key, connection)
+        download_url = self.downloads.issue(viewer, target.id, target.blob_key) if is_file else (
+            None)
         if self.metrics is not None:
-            self.metrics.reveal_served(secret.audience, time.perf_counter() - started)
+            self.metrics.reveal_served(target.audience, time.perf_counter() - started)
         return RevealedSecret(
-            secret_id=secret.id, sealed_key=sealed_key, sealed_meta=secret.sealed_meta,
-            content=content, download_url=download_url, content_size=secret.content_size,
-            views_left=None if secret.view_limit is None else secret.view_limit - views_used,
-            burned=status == BURNED,
+            secret_id=target.id, sealed_key=sealed_key, sealed_meta=target.sealed_meta,
+            content=content, download_url=download_url, content_size=target.content_size,
+            views_left=(None if target.view_limit is None
+                        else target.view_limit - taken.views_used),
+            burned=taken.burned,
         )
 
     def _refuse_ended_meanwhile(
-        self, viewer: Viewer, client: ClientInfo, secret: Secret
+        self, connection: Connection, viewer: Viewer, client: ClientInfo, target: ShareTarget
     ) -> NoReturn:
-        with self.db() as session:
-            current = session.get(Secret, secret.id)
-        if current is None or current.status == ACTIVE:
+        """The secret changed between our read and our write: someone else took the last
+        view, or it was revoked or expired. Say which; if it is still active, what failed
+        was ours (storage), so nothing was consumed and the answer is 503."""
+        current = connection.execute(
+            select(Secret.status, Secret.expires_at, Secret.view_limit, Secret.views_used)
+            .where(Secret.id == target.id)
+        ).one_or_none()
+        status = effective_status(current, self.clock.now()) if current else None
+        if status in (None, ACTIVE):
             raise ServiceUnavailable("the secret's content is not readable right now")
-        self._deny(viewer, client, secret, current.status)
-        raise SecretUnavailable(current.status)
-
-    def _consume_view(
-        self, viewer: Viewer, client: ClientInfo, secret: Secret
-    ) -> tuple[int, str]:
-        now = self.clock.now()
-        last_view = and_(Secret.view_limit.is_not(None),
-                         Secret.views_used + 1 >= Secret.view_limit)
-        with self.db.begin() as session:
-            row = session.execute(
-                update(Secret)
-                .where(
-                    Secret.id == secret.id, Secret.tenant_id == secret.tenant_id,
-                    Secret.status == ACTIVE, Secret.expires_at > now,
-                    or_(Secret.view_limit.is_(None), Secret.views_used < Secret.view_limit),
-                )
-                # SET expressions see the row as it was, so the last view burns atomically.
-                .values(
-                    views_used=Secret.views_used + 1,
-                    status=case((last_view, BURNED), else_=Secret.status),
-                    ended_at=case((last_view, now), else_=Secret.ended_at),
-                    wrapped_key=case((last_view, null()), else_=Secret.wrapped_key),
-                    sealed_meta=case((last_view, null()), else_=Secret.sealed_meta),
-                )
-                .returning(Secret.views_used, Secret.status)
-                .execution_options(synchronize_session=False)
-            ).one_or_none()
-            if row is not None:
-                opened = audit.OPENED_EXTERNAL if secret.audience == EXTERNAL else (
-                    audit.OPENED_INTERNAL)
-                self.audit_log.record(
-                    session, opened, tenant_id=viewer.tenant_id,
-                    actor=actor_of(viewer), client=client,
-                    secret=secret,
-                )
-                notices.touch(session, [secret.id], now)
-                return int(row[0]), str(row[1])
-        # Someone else took the last view (or it ended) between our read and our update.
-        with self.db() as session:
-            current = session.get(Secret, secret.id)
-        status = effective_status(current, now) if current else BURNED
-        self._deny(viewer, client, secret, status)
-        raise SecretUnavailable(status)
+        self._deny(connection, viewer, client, target, str(status))
+        raise SecretUnavailable(str(status))

@@ -1,4 +1,5 @@
-"""Creating a secret: pending row + data key from the vault, ciphertext upload, activation."""
+"""Creating a secret: a pending row with a data key from the vault, then activation with its
+content (a text in the completing request; a file's parts before it)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +22,7 @@ from core.services.audit import Actor, AuditLog
 from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import ACTIVE, FILE, INTERNAL, PENDING
+from core.services.lifecycle import ACTIVE, FILE, INTERNAL, PENDING, Lifecycle
 from core.services.users import UserDirectory
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
@@ -38,6 +39,14 @@ class CreatedSecret:
     upload: UploadInfo | None = None  # files: the part plan
 
 
+@dataclass(frozen=True)
+class CompletedSecret:
+    secret_id: str
+    share_code: str
+    status: str
+    share_url: str  # without the link key
+
+
 @dataclass(frozen=True, kw_only=True)
 class SharingService:
     settings: Settings
@@ -51,6 +60,7 @@ class SharingService:
     random: RandomSource
     files: FileUploadService
     drafts: DraftService
+    lifecycle: Lifecycle
 
     def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
         # Validate first: a refused request must not count against the creator.
@@ -83,20 +93,22 @@ class SharingService:
             blob_key, upload_id, upload = self.files.start(principal.tenant_id, secret_id,
                                                            request.plaintext_size or 0)
         now = self.clock.now()
-        secret = Secret(
-            id=secret_id, tenant_id=principal.tenant_id, creator_id=principal.user_id,
-            audience=request.audience, secret_type=secret_type, label=label, status=PENDING,
-            view_limit=request.view_limit, views_used=0, created_at=now,
-            expires_at=now + policy.check_expiry(request.expires_in_seconds),
-            wrapped_key=new_key.wrapped_key, blob_key=blob_key, upload_id=upload_id,
-            declared_size=request.plaintext_size if secret_type == FILE else None,
-            recipients=[SecretRecipient(email=email) for email in recipients],
-        )
+        expires_at = now + policy.check_expiry(request.expires_in_seconds)
+        row = {
+            "id": secret_id, "tenant_id": principal.tenant_id, "creator_id": principal.user_id,
+            "audience": request.audience, "secret_type": secret_type, "label": label,
+            "status": PENDING, "view_limit": request.view_limit, "views_used": 0,
+            "created_at": now, "expires_at": expires_at, "wrapped_key": new_key.wrapped_key,
+            "blob_key": blob_key, "upload_id": upload_id,
+            "declared_size": request.plaintext_size if secret_type == FILE else None,
+        }
         for _attempt in range(5):
-            secret.share_code = generate_share_code(self.random)
+            share_code = generate_share_code(self.random)
             try:
                 with self.db.begin() as session:
-                    session.add(secret)
+                    session.execute(insert(Secret).values({**row, "share_code": share_code}))
+                    session.execute(insert(SecretRecipient), [
+                        {"secret_id": secret_id, "email": email} for email in recipients])
                     if request.draft_token is not None:
                         self.drafts.use(session, principal, request.draft_token, secret_id)
                 break
@@ -105,68 +117,61 @@ class SharingService:
         else:
             raise Conflict("could not allocate a share code; try again")
         return CreatedSecret(
-            secret_id=secret_id, share_code=secret.share_code,
-            share_url=f"{self.settings.base_url}/s/{secret.share_code}",
-            sealed_key=new_key.sealed_key, expires_at=secret.expires_at,
+            secret_id=secret_id, share_code=share_code,
+            share_url=f"{self.settings.base_url}/s/{share_code}",
+            sealed_key=new_key.sealed_key, expires_at=expires_at,
             max_upload_bytes=policy.max_upload_bytes(secret_type), upload=upload,
         )
 
     def _own_pending(self, session: Session, principal: Principal, secret_id: str) -> Secret:
         return own_pending(session, principal, secret_id, self.clock)
 
-    def upload_content(self, principal: Principal, secret_id: str, stream: bytes) -> int:
-        """Store the ciphertext of a pending secret (retrying an upload replaces it)."""
-        with self.db() as session:
-            secret = self._own_pending(session, principal, secret_id)
-        if secret.secret_type == FILE:
-            raise Conflict("a file arrives in parts: PUT …/parts/{number}")
-        policy.check_upload(secret.secret_type, stream[:32], len(stream))
-        # Each upload gets its own key, and is attached only while the secret is still
-        # pending: an upload racing `complete` can never replace content that went live.
-        blob_key = f"{secret.tenant_id}/{secret.id}/{self.random.token_bytes(8).hex()}.csl1"
-        written = self.blob_store.put(blob_key, [stream])
-        with self.db.begin() as session:
-            previous = session.scalar(
-                select(Secret.blob_key).where(Secret.id == secret.id).with_for_update()
-            )
-            attached = session.execute(
-                update(Secret)
-                .where(Secret.id == secret.id, Secret.tenant_id == principal.tenant_id,
-                       Secret.creator_id == principal.user_id, Secret.status == PENDING)
-                .values(blob_key=blob_key, content_size=written)
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-        if not attached:
-            self.blob_store.delete(blob_key)
-            raise Conflict("this secret is no longer pending; its content cannot change")
-        if previous is not None:
-            self.blob_store.delete(previous)  # the upload this one replaced
-        return written
-
     def complete(
-        self, principal: Principal, secret_id: str, sealed_meta: bytes, client: ClientInfo
-    ) -> Secret:
-        """Activate a pending secret once its ciphertext is stored (and, for a file, its
-        parts are all there and assemble into exactly the declared size)."""
+        self, principal: Principal, secret_id: str, sealed_meta: bytes, client: ClientInfo,
+        content: bytes | None = None,
+    ) -> CompletedSecret:
+        """Activate a pending secret with its content: a text's ciphertext arrives here, in
+        the same request; a file's parts must all be there and assemble into exactly the
+        declared size."""
         policy.check_sealed_meta(sealed_meta)
         with self.db() as session:
             secret = self._own_pending(session, principal, secret_id)
-        # Outside any transaction: assembling a large file takes a moment.
-        stream_size = self.files.assemble(secret) if secret.upload_id else None
+        if secret.secret_type == FILE:
+            if content is not None:
+                raise InvalidInput("a file's content arrives in parts (PUT …/parts/{number}), "
+                                   "not with completion", field="content")
+            # Outside any transaction: assembling a large file takes a moment.
+            content_size = self.files.assemble(secret)
+            blob_key = secret.blob_key
+        else:
+            if content is None:
+                raise InvalidInput("send the encrypted content with completion",
+                                   field="content")
+            policy.check_upload(secret.secret_type, content[:32], len(content))
+            blob_key = (f"{secret.tenant_id}/{secret.id}/"
+                        f"{self.random.token_bytes(8).hex()}.csl1")
+            content_size = self.blob_store.put(blob_key, [content])
+        assert blob_key is not None
         with self.db.begin() as session:
-            secret = self._own_pending(session, principal, secret_id)
-            if stream_size is not None:
-                secret.content_size, secret.upload_id = stream_size, None
-            if secret.blob_key is None or secret.upload_id is not None:
-                raise Conflict("upload the content before completing")
-            secret.sealed_meta = sealed_meta
-            secret.status = ACTIVE
-            secret.activated_at = self.clock.now()
-            self.audit_log.record(
-                session, audit.SECRET_CREATED, tenant_id=principal.tenant_id,
-                actor=Actor(principal.email, principal.user_id), client=client, secret=secret,
-            )
-            if self.settings.slack_enabled:
-                notices.open_notice(session, secret, secret.activated_at,
-                                    self.drafts.slack_owner(session, secret.id))
-        return secret
+            activated_at = self.lifecycle.activate(
+                session, secret_id=secret.id, tenant_id=principal.tenant_id,
+                creator_id=principal.user_id, sealed_meta=sealed_meta, blob_key=blob_key,
+                content_size=content_size)
+            if activated_at is not None:
+                self.audit_log.record(
+                    session, audit.SECRET_CREATED, tenant_id=principal.tenant_id,
+                    actor=Actor(principal.email, principal.user_id), client=client,
+                    secret=secret,
+                )
+                if self.settings.slack_enabled:
+                    notices.open_notice(session, secret, activated_at,
+                                        self.drafts.slack_owner(session, secret.id))
+        if activated_at is None:
+            # Completed concurrently (or abandoned meanwhile): a text's copy is ours to drop.
+            if secret.secret_type != FILE:
+                self.blob_store.delete(blob_key)
+            with self.db() as session:
+                self._own_pending(session, principal, secret_id)  # raises, naming why
+            raise Conflict("this secret is no longer pending")
+        return CompletedSecret(secret.id, secret.share_code, ACTIVE,
+                               f"{self.settings.base_url}/s/{secret.share_code}")

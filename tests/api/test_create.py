@@ -87,9 +87,12 @@ def _pending(alice: BrowserLikeClient) -> dict[str, Any]:
     return created
 
 
-def _upload(alice: BrowserLikeClient, created: dict[str, Any], stream: bytes) -> Any:
-    return alice.api("PUT", created["upload_url"], content=stream,
-                     headers={"content-type": "application/octet-stream"})
+def _complete(alice: BrowserLikeClient, created: dict[str, Any], stream: bytes | None,
+              sealed_meta: bytes | None = None) -> Any:
+    body: dict[str, Any] = {"sealed_meta": b64url_encode(sealed_meta or os.urandom(64))}
+    if stream is not None:
+        body["content"] = b64url_encode(stream)
+    return alice.api("POST", created["complete_url"], json=body)
 
 
 def _stream(plaintext_size: int) -> bytes:
@@ -109,77 +112,87 @@ def _stream(plaintext_size: int) -> bytes:
     ],
     ids=["empty", "not CSL1", "shorter than a record", "bad framing", "64 KiB + 1", "far too big"],
 )
-def test_malformed_or_oversized_uploads_are_refused(
+def test_malformed_or_oversized_content_is_refused(
     stack: Stack, stream: bytes, status: int, words: str
 ) -> None:
     alice = stack.user("alice@example.com")
     created = _pending(alice)
-    response = _upload(alice, created, stream)
+    response = _complete(alice, created, stream)
     assert response.status_code == status, response.text
     assert words in response.json()["error"]["message"]
     assert stack.stored_blobs(created["id"]) == []
+    # Nothing changed: the secret is still pending and can be completed properly.
+    assert _complete(alice, created, _stream(5)).status_code == 200
 
 
 def test_largest_text_is_accepted(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
     created = _pending(alice)
-    assert _upload(alice, created, _stream(65_536)).status_code == 204
+    assert _complete(alice, created, _stream(65_536)).status_code == 200
+
+
+def test_a_text_is_created_in_two_requests(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    created = _pending(alice)
+    stream = _stream(200)
+    done = _complete(alice, created, stream)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "active"
+    assert done.json()["share_url"].endswith(f"/s/{created['share_code']}")
+    assert [path.read_bytes() for path in stack.stored_blobs(created["id"])] == [stream]
 
 
 def test_complete_needs_content_and_happens_once(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
     created = _pending(alice)
-    sealed_meta = {"sealed_meta": b64url_encode(os.urandom(64))}
-    early = alice.api("POST", created["complete_url"], json=sealed_meta)
-    assert early.status_code == 409
-    assert "upload the content" in early.json()["error"]["message"]
-    assert _upload(alice, created, _stream(5)).status_code == 204
-    assert alice.api("POST", created["complete_url"], json=sealed_meta).status_code == 200
-    again = alice.api("POST", created["complete_url"], json=sealed_meta)
+    early = _complete(alice, created, None)
+    assert early.status_code == 422
+    assert early.json()["error"]["field"] == "content"
+    assert "content with completion" in early.json()["error"]["message"]
+    first = _stream(5)
+    assert _complete(alice, created, first).status_code == 200
+    again = _complete(alice, created, _stream(6))
     assert again.status_code == 409
-    assert _upload(alice, created, _stream(5)).status_code == 409
+    assert "already active" in again.json()["error"]["message"]
+    # The live content never changes, and the refused copy was not kept.
+    assert [path.read_bytes() for path in stack.stored_blobs(created["id"])] == [first]
 
 
-def test_uploading_again_replaces_and_nothing_changes_once_live(stack: Stack) -> None:
+def test_a_file_takes_no_content_with_its_completion(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
-    created = _pending(alice)
-    first, second = _stream(5), _stream(6)
-    assert _upload(alice, created, first).status_code == 204
-    assert _upload(alice, created, second).status_code == 204
-    [kept] = stack.stored_blobs(created["id"])
-    assert kept.read_bytes() == second
-    complete = alice.api("POST", created["complete_url"],
-                         json={"sealed_meta": b64url_encode(os.urandom(64))})
-    assert complete.status_code == 200
-    late = _upload(alice, created, _stream(7))
-    assert late.status_code == 409
-    assert [path.read_bytes() for path in stack.stored_blobs(created["id"])] == [second]
-
-
-def test_upload_must_be_octet_stream(stack: Stack) -> None:
-    alice = stack.user("alice@example.com")
-    created = _pending(alice)
-    response = alice.api("PUT", created["upload_url"], data={"csrf_token": alice.csrf})
-    assert response.status_code == 415
-    assert "application/octet-stream" in response.json()["error"]["message"]
+    response, _ = alice.start_secret(["bob@example.com"], format="file", plaintext_size=10)
+    created = response.json()
+    refused = _complete(alice, created, _stream(10))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "content"
+    assert "arrives in parts" in refused.json()["error"]["message"]
 
 
 def test_sealed_meta_size_is_checked(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
     created = _pending(alice)
-    _upload(alice, created, _stream(5))
     for sealed in (os.urandom(10), os.urandom(3000)):
-        response = alice.api("POST", created["complete_url"],
-                             json={"sealed_meta": b64url_encode(sealed)})
+        response = _complete(alice, created, _stream(5), sealed)
         assert response.status_code == 422
         assert response.json()["error"]["field"] == "sealed_meta"
+    assert stack.stored_blobs(created["id"]) == []
 
 
-def test_someone_else_cannot_upload_into_my_secret(stack: Stack) -> None:
+def test_content_must_be_base64url(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    created = _pending(alice)
+    response = alice.api("POST", created["complete_url"], json={
+        "sealed_meta": b64url_encode(os.urandom(64)), "content": "not base64url!"})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "content"
+
+
+def test_someone_else_cannot_complete_my_secret(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
     mallory = stack.user("mallory@example.com")
     created = _pending(alice)
-    assert _upload(mallory, created, _stream(5)).status_code == 404
+    assert _complete(mallory, created, _stream(5)).status_code == 404
+    assert stack.stored_blobs(created["id"]) == []
 
 
 def test_pending_secret_cannot_be_completed_after_an_hour(stack: Stack) -> None:
@@ -188,7 +201,7 @@ def test_pending_secret_cannot_be_completed_after_an_hour(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
     created = _pending(alice)
     stack.clock.advance(timedelta(hours=1, seconds=1))
-    response = _upload(alice, created, _stream(5))
+    response = _complete(alice, created, _stream(5))
     assert response.status_code == 409
     assert "abandoned" in response.json()["error"]["message"]
 

@@ -167,11 +167,9 @@ class BrowserLikeClient(FileClientMixin):
                         type="text/plain; charset=utf-8", size=len(plaintext)),
             link_key, data_key, created["id"], header.salt,
         )
-        upload = self.api("PUT", created["upload_url"], content=stream,
-                          headers={"content-type": "application/octet-stream"})
-        assert upload.status_code == 204, upload.text
         done = self.api("POST", created["complete_url"],
-                        json={"sealed_meta": b64url_encode(sealed_meta)})
+                        json={"sealed_meta": b64url_encode(sealed_meta),
+                              "content": b64url_encode(stream)})
         assert done.status_code == 200, done.text
         return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
                          created["share_code"], created["id"], link_key)

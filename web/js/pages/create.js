@@ -192,20 +192,22 @@ async function encryptAndUpload(signal) {
   try {
     let salt;
     let meta;
+    /** @type {Uint8Array | null} a text's stream travels with the completion */
+    let stream = null;
     if (file) {
       salt = await uploadWithProgress(file, created, linkKey, dataKey, signal);
       meta = { format, name: file.name, type: file.type || "application/octet-stream", size: file.size };
     } else {
       const text = /** @type {Uint8Array} */ (plaintext);
-      const stream = await encryptContent(text, linkKey, dataKey, created.id);
+      stream = await encryptContent(text, linkKey, dataKey, created.id);
       salt = stream.subarray(8, 24);
       meta = { format, name: null, type: mediaTypeFor(/** @type {any} */ (format)), size: text.length };
-      await apiRequest("PUT", created.upload_url, stream);
       text.fill(0);
     }
     const sealedMeta = await sealMeta(meta, linkKey, dataKey, created.id, salt);
     const completed = await apiRequest("POST", created.complete_url, {
       sealed_meta: encodeBase64url(sealedMeta),
+      ...(stream ? { content: encodeBase64url(stream) } : {}),
     });
     return `${completed.share_url}#${encodeLinkKey(linkKey)}`;
   } catch (error) {
