@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -75,6 +76,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in these threads, each holding at most one pooled connection: as
+        # many threads as connections, so a request never waits for or opens one.
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         bolt = getattr(app.state, "bolt", None)
         if bolt is None:
             yield

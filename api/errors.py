@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import session_principal
+from api.deps import principal_of
 from core import errors
 from core.services.audit_filter import FilterError
 from web.pages import render
@@ -56,7 +56,7 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def _page(request: Request, status: int, title: str, message: str) -> Response:
     return render(request, request.app.state.templates, "error.html",
-                  session_principal(request), status, title=title, message=message)
+                  principal_of(request), status, title=title, message=message)
 
 
 async def handle_domain_error(request: Request, exc: Exception) -> Response:

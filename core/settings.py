@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------------
     # Empty means "SQLite file in data_dir".
     database_url: str = ""
+    # Connections each process keeps open to PostgreSQL, and the api's worker threads (one
+    # connection each, so none waits for one). Mind the server's max_connections: this times
+    # the worker processes times the replicas, plus the schedulers'.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
     blob_backend: Literal["local", "s3"] = "local"
     blob_dir: Path | None = None
     s3_bucket: str = "cipherslip"

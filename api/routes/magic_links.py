@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from api.csrf import csrf_token, verify_csrf
-from api.deps import Client, ServicesDep, session_guest
+from api.deps import Client, ServicesDep, guest_of
 from api.schemas import ConsumedLinkOut, ConsumeLinkBody
 from api.sessions import rotate_session
 
@@ -18,7 +18,7 @@ def consume(
     body: ConsumeLinkBody, request: Request, services: ServicesDep, client: Client
 ) -> ConsumedLinkOut:
     # Read the session first: if its store is down this answers 503 before the link is spent.
-    previous = session_guest(request)
+    previous = guest_of(request)
     confirmed = services.magic_links.consume(body.token, client)
     secret_ids = {confirmed.secret_id}
     if previous is not None and (previous.tenant_id, previous.email) == (

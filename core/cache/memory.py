@@ -7,10 +7,11 @@ import json
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from core.cache.keys import require_positive_ttl, storage_key
-from core.cache.protocol import Cache, RateDecision
+from core.cache.protocol import Cache, RateDecision, RateHit
 from core.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,10 @@ class MemoryRateLimiter:
         self._windows: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
         _warn_single_process("the rate limiter")
+
+    def hit_all(self, hits: Sequence[RateHit]) -> list[RateDecision]:
+        return [self.hit(one.key, limit=one.limit, window_seconds=one.window_seconds)
+                for one in hits]
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         now = self._clock.now().timestamp()

@@ -5,7 +5,7 @@ Every backend raises ``core.errors.CacheUnavailable`` (and nothing else) when it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,12 +35,26 @@ class SessionStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RateHit:
+    """One attempt to count: under ``key``, at most ``limit`` per window."""
+
+    key: str
+    limit: int
+    window_seconds: int
+
+
 class RateLimiter(Protocol):
     def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         """Count one attempt under ``key`` (refused attempts count too) and decide on it.
 
         Windows are fixed and aligned to multiples of ``window_seconds`` since the epoch.
         """
+        ...
+
+    def hit_all(self, hits: Sequence[RateHit]) -> list[RateDecision]:
+        """Count one attempt under each of ``hits`` (as ``hit`` does, in one round trip to
+        the backend) and decide on each, in order."""
         ...
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from core.cache.keys import require_positive_ttl, storage_key
-from core.cache.protocol import Cache, RateDecision
+from core.cache.protocol import Cache, RateDecision, RateHit
 from core.clock import Clock
 from core.errors import CacheUnavailable
 
@@ -89,6 +89,19 @@ class RedisSessionStore:
             self._client.delete(self._key(session_id))
 
 
+# INCR each key; a new counter gets its window's TTL (relative, not EXPIREAT: the window comes
+# from our clock, the TTL from Redis's). Returns the counts.
+_COUNT_ATTEMPTS = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, ARGV[index]) end
+  counts[index] = count
+end
+return counts
+"""
+
+
 class RedisRateLimiter:
     """Fixed windows like ``MemoryRateLimiter``: one counter per key and window start, so a
     window's counter is never reset, only abandoned (and expired) when the next one begins."""
@@ -97,21 +110,30 @@ class RedisRateLimiter:
         self._client = client
         self._clock = clock
         self._key = _Keys(prefix, "rate")
+        # One script call counts every key of a request: one round trip, one reply, atomic.
+        self._count = client.register_script(_COUNT_ATTEMPTS)
 
     def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
+        return self.hit_all([RateHit(key, limit, window_seconds)])[0]
+
+    def hit_all(self, hits: Sequence[RateHit]) -> list[RateDecision]:
+        if not hits:
+            return []
         now = self._clock.now().timestamp()
-        window_start = now - now % window_seconds
-        counter = f"{self._key(key)}:{int(window_start)}"
+        starts = [now - now % one.window_seconds for one in hits]
+        counters = [f"{self._key(one.key)}:{int(window_start)}"
+                    for one, window_start in zip(hits, starts, strict=True)]
         with _unavailable_on_error("count an attempt"):
-            pipeline = self._client.pipeline(transaction=True)
-            pipeline.incr(counter)
-            # Relative, not EXPIREAT: the window comes from our clock, the TTL from Redis's.
-            pipeline.expire(counter, window_seconds)
-            count, _ = pipeline.execute()
-        if count <= limit:
-            return RateDecision(retry_after=0, first_refusal=False)
-        return RateDecision(retry_after=max(1, math.ceil(window_start + window_seconds - now)),
-                            first_refusal=count == limit + 1)
+            counts = self._count(keys=counters, args=[one.window_seconds for one in hits])
+        decisions = []
+        for one, window_start, count in zip(hits, starts, counts, strict=True):
+            if count <= one.limit:
+                decisions.append(RateDecision(retry_after=0, first_refusal=False))
+            else:
+                decisions.append(RateDecision(
+                    retry_after=max(1, math.ceil(window_start + one.window_seconds - now)),
+                    first_refusal=count == one.limit + 1))
+        return decisions
 
 
 class RedisReplayCache:

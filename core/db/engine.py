@@ -16,10 +16,16 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _SQLITE_AUTOCOMMIT = "cipherslip_autocommit"
 
 
-def create_db_engine(database_url: str) -> Engine:
+DEFAULT_POOL_SIZE = 20
+
+
+def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """``pool_size`` connections stay open: as many as the threads that may use them at once
+    (the api's worker threads), so that no request opens a connection of its own. Beyond it a
+    few more are lent for nested uses, and closed when returned."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(

@@ -84,7 +84,8 @@ def build_services(
 ) -> Services:
     clock = clock or SystemClock()
     random = random or SystemRandom()
-    engine = engine or create_db_engine(settings.effective_database_url)
+    engine = engine or create_db_engine(settings.effective_database_url,
+                                        pool_size=settings.db_pool_size)
     db = create_session_factory(engine)
     blob_store = blob_store or create_blob_store(settings)
     vault = vault or create_vault_client(settings)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, raiseload, sessionmaker
+from sqlalchemy import Table, delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, RandomSource, as_utc
@@ -42,13 +43,18 @@ class UploadInfo:
     direct: bool  # True: PUT parts to presigned storage URLs; False: PUT them to the api
 
 
+_SECRETS = cast(Table, Secret.__table__)
+
+
 def own_pending(session: Session, principal: Principal, secret_id: str, clock: Clock) -> Secret:
-    secret = session.scalar(
-        select(Secret).where(Secret.id == secret_id, Secret.tenant_id == principal.tenant_id,
-                             Secret.creator_id == principal.user_id)
-        # Uploads need none of its relations: no join, no second query.
-        .options(raiseload("*"))
-    )
+    """The caller's own pending secret, detached: its columns only (a Core query; uploads need
+    none of its relations), or a refusal naming why not."""
+    row = session.execute(
+        select(_SECRETS).where(_SECRETS.c.id == secret_id,
+                               _SECRETS.c.tenant_id == principal.tenant_id,
+                               _SECRETS.c.creator_id == principal.user_id)
+    ).one_or_none()
+    secret = Secret(**row._mapping) if row is not None else None
     if secret is None:
         raise NotFound("no such secret of yours")
     if secret.status != PENDING:

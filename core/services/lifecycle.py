@@ -16,15 +16,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
+    Select,
     Table,
+    Update,
     and_,
+    bindparam,
     case,
     insert,
-    literal,
     null,
     or_,
     select,
@@ -35,10 +38,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
 from core.db.engine import transaction
-from core.db.models import AuditEvent, Secret
+from core.db.models import Secret
 from core.errors import BlobStoreError, Conflict
 from core.services import notices
-from core.services.audit import Actor, AuditLog
+from core.services.audit import AUDIT_EVENTS, AUDIT_INSERT, Actor, AuditLog
 from core.services.identity import ClientInfo
 
 ACTIVE = "active"
@@ -56,7 +59,6 @@ INTERNAL = "internal"  # recipients are org users, proven by SSO
 EXTERNAL = "external"  # recipients are email addresses, proven by magic links
 
 log = logging.getLogger(__name__)
-_AUDIT_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 class SecretState(Protocol):
@@ -116,15 +118,11 @@ class Lifecycle:
         """Make the creator's pending secret active with this content, inside ``session``;
         the activation time, or None if it is no longer pending (or was abandoned)."""
         now = self.clock.now()
-        activated = session.execute(
-            update(Secret)
-            .where(Secret.id == secret_id, Secret.tenant_id == tenant_id,
-                   Secret.creator_id == creator_id, Secret.status == PENDING,
-                   Secret.created_at > now - PENDING_TTL)
-            .values(status=ACTIVE, activated_at=now, sealed_meta=sealed_meta,
-                    blob_key=blob_key, content_size=content_size, upload_id=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
+        activated = session.execute(_activate_statement(), {
+            "secret_id": secret_id, "tenant": tenant_id, "creator": creator_id,
+            "created_after": now - PENDING_TTL, "now": now, "sealed_meta": sealed_meta,
+            "blob_key": blob_key, "content_size": content_size,
+        }).rowcount  # type: ignore[attr-defined]
         return now if activated else None
 
     def take_view(
@@ -138,55 +136,23 @@ class Lifecycle:
         statement; on SQLite (no data-modifying CTEs), one transaction.
         """
         now = self.clock.now()
-        last_view = and_(Secret.view_limit.is_not(None),
-                         Secret.views_used + 1 >= Secret.view_limit)
-        take = (
-            update(Secret)
-            .where(
-                Secret.id == secret_id, Secret.tenant_id == tenant_id,
-                Secret.status == ACTIVE, Secret.expires_at > now,
-                or_(Secret.view_limit.is_(None), Secret.views_used < Secret.view_limit),
-            )
-            # SET expressions see the row as it was, so the last view burns atomically.
-            .values(
-                views_used=Secret.views_used + 1,
-                status=case((last_view, BURNED), else_=Secret.status),
-                ended_at=case((last_view, now), else_=Secret.ended_at),
-                wrapped_key=case((last_view, null()), else_=Secret.wrapped_key),
-                sealed_meta=case((last_view, null()), else_=Secret.sealed_meta),
-            )
-            .returning(Secret.id, Secret.views_used, Secret.status)
-            .execution_options(synchronize_session=False)
-        )
+        taking = {"target_id": secret_id, "tenant": tenant_id, "now": now}
         if connection.dialect.name == "postgresql":
-            row = connection.execute(self._in_one_statement(take, event, now)).one_or_none()
+            row = connection.execute(
+                _view_with_event_statement(tuple(event), self.notices),
+                {**taking, **{f"event_{name}": value for name, value in event.items()}},
+            ).one_or_none()
         else:
             with transaction(connection):
-                row = connection.execute(take).one_or_none()
+                row = connection.execute(_view_statement(), taking).one_or_none()
                 if row is not None:
-                    connection.execute(insert(AuditEvent).values(event))
+                    connection.execute(AUDIT_INSERT, event)
                     if self.notices:
                         notices.touch(connection, [secret_id], now)
         if row is None:
             return None
         self.audit_log.counted(event)
         return ViewTaken(views_used=int(row.views_used), burned=row.status == BURNED)
-
-    def _in_one_statement(self, take: Any, event: dict[str, Any], now: datetime) -> Any:
-        """``WITH taken AS (UPDATE … RETURNING), INSERT audit … FROM taken, UPDATE notices
-        … IN taken SELECT … FROM taken``: PostgreSQL runs all of it in one snapshot, and an
-        autocommitted statement is atomic."""
-        taken = take.cte("taken")
-        audited = insert(AuditEvent).from_select(
-            list(event),
-            select(*(literal(value, _AUDIT_EVENTS.c[name].type).label(name)
-                     for name, value in event.items())).select_from(taken),
-        ).cte("audited")
-        statement = select(taken.c.views_used, taken.c.status).add_cte(audited)
-        if self.notices:
-            touched = notices.touch_statement(select(taken.c.id), now).cte("noticed")
-            statement = statement.add_cte(touched)
-        return statement
 
     def revoke(
         self, secret: Secret, *, actor: Actor, client: ClientInfo, activity_name: str
@@ -245,6 +211,25 @@ class Lifecycle:
             self.purge_blob(secret.id, secret.blob_key, connection)
         return ended
 
+    def discard_burned_text(
+        self, secret_id: str, blob_key: str, connection: Connection | None = None
+    ) -> bool:
+        """Delete the ciphertext of a text whose last view forgot its key (``take_view``);
+        if the delete fails, put the key back so that the scheduler retries it. The usual
+        case costs no statement at all."""
+        try:
+            self.blob_store.delete(blob_key)
+        except BlobStoreError:
+            log.warning("ciphertext delete failed; will retry", extra={"secret_id": secret_id})
+            remember = {"secret_id": secret_id, "kept_key": blob_key}
+            if connection is not None:
+                connection.execute(_remember_blob_statement(), remember)
+            else:
+                with self.db.begin() as session:
+                    session.execute(_remember_blob_statement(), remember)
+            return False
+        return True
+
     def purge_blob(
         self, secret_id: str, blob_key: str, connection: Connection | None = None
     ) -> bool:
@@ -255,14 +240,98 @@ class Lifecycle:
         except BlobStoreError:
             log.warning("ciphertext delete failed; will retry", extra={"secret_id": secret_id})
             return False
-        forget = (update(Secret)
-                  .where(Secret.id == secret_id, Secret.blob_key == blob_key,
-                         Secret.status.in_(TERMINAL))
-                  .values(blob_key=None)
-                  .execution_options(synchronize_session=False))
+        forgotten = {"secret_id": secret_id, "deleted_key": blob_key}
         if connection is not None:
-            connection.execute(forget)
+            connection.execute(_forget_blob_statement(), forgotten)
         else:
             with self.db.begin() as session:
-                session.execute(forget)
+                session.execute(_forget_blob_statement(), forgotten)
         return True
+
+
+# The hot path's statements, built once per process: building a statement and computing its
+# cache key cost more than executing it. Values travel as bound parameters, named unlike any
+# column of the tables involved: SQLAlchemy adds a SET for every parameter named after a
+# column of an UPDATE, nested ones included.
+_SECRETS: Table = Secret.__table__  # type: ignore[assignment]
+
+
+@cache
+def _activate_statement() -> Update:
+    secrets = _SECRETS.c
+    return (
+        update(_SECRETS)
+        .where(secrets.id == bindparam("secret_id"), secrets.tenant_id == bindparam("tenant"),
+               secrets.creator_id == bindparam("creator"), secrets.status == PENDING,
+               secrets.created_at > bindparam("created_after"))
+        .values(status=ACTIVE, activated_at=bindparam("now"),
+                sealed_meta=bindparam("sealed_meta"), blob_key=bindparam("blob_key"),
+                content_size=bindparam("content_size"), upload_id=None)
+    )
+
+
+@cache
+def _view_statement() -> Update:
+    """One view, if one is left: the last one burns and shreds in the same UPDATE (SET
+    expressions see the row as it was)."""
+    secrets = _SECRETS.c
+    last_view = and_(secrets.view_limit.is_not(None),
+                     secrets.views_used + 1 >= secrets.view_limit)
+    now = bindparam("now", type_=secrets.ended_at.type)
+    return (
+        update(_SECRETS)
+        .where(secrets.id == bindparam("target_id"), secrets.tenant_id == bindparam("tenant"),
+               secrets.status == ACTIVE, secrets.expires_at > now,
+               or_(secrets.view_limit.is_(None), secrets.views_used < secrets.view_limit))
+        .values(
+            views_used=secrets.views_used + 1,
+            status=case((last_view, BURNED), else_=secrets.status),
+            ended_at=case((last_view, now), else_=secrets.ended_at),
+            wrapped_key=case((last_view, null()), else_=secrets.wrapped_key),
+            sealed_meta=case((last_view, null()), else_=secrets.sealed_meta),
+            # A text's ciphertext is deleted right after (``discard_burned_text``); a file's
+            # stays for its download window, and the scheduler purges it.
+            blob_key=case((and_(last_view, secrets.secret_type != FILE), null()),
+                          else_=secrets.blob_key),
+        )
+        .returning(secrets.id, secrets.views_used, secrets.status)
+    )
+
+
+@cache
+def _view_with_event_statement(event_columns: tuple[str, ...], with_notices: bool) -> Select[
+        tuple[int, str]]:
+    """``WITH taken AS (UPDATE … RETURNING), INSERT audit … FROM taken[, UPDATE notices …
+    IN taken] SELECT … FROM taken``: PostgreSQL runs all of it in one snapshot, and an
+    autocommitted statement is atomic. The event's values are ``event_<column>``."""
+    taken = _view_statement().cte("taken")
+    audited = insert(AUDIT_EVENTS).from_select(
+        list(event_columns),
+        select(*(bindparam(f"event_{name}", type_=AUDIT_EVENTS.c[name].type)
+                 for name in event_columns)).select_from(taken),
+    ).cte("audited")
+    statement = select(taken.c.views_used, taken.c.status).add_cte(audited)
+    if with_notices:
+        now = bindparam("now", type_=_SECRETS.c.ended_at.type)
+        statement = statement.add_cte(
+            notices.touch_statement(select(taken.c.id), now).cte("noticed"))
+    return statement
+
+
+@cache
+def _forget_blob_statement() -> Update:
+    secrets = _SECRETS.c
+    return (update(_SECRETS)
+            .where(secrets.id == bindparam("secret_id"),
+                   secrets.blob_key == bindparam("deleted_key"), secrets.status.in_(TERMINAL))
+            .values(blob_key=None))
+
+
+
+@cache
+def _remember_blob_statement() -> Update:
+    secrets = _SECRETS.c
+    return (update(_SECRETS)
+            .where(secrets.id == bindparam("secret_id"), secrets.blob_key.is_(None),
+                   secrets.status.in_(TERMINAL))
+            .values(blob_key=bindparam("kept_key")))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, Update, case, update
+from sqlalchemy import BindParameter, Connection, Select, Update, case, update
 from sqlalchemy.orm import Session
 
 from core.db.models import CreatorNotice, Secret
@@ -28,7 +28,9 @@ def open_notice(
     ))
 
 
-def touch_statement(secrets: Sequence[str] | Select[tuple[str]], now: datetime) -> Update:
+def touch_statement(
+    secrets: Sequence[str] | Select[tuple[str]], now: datetime | BindParameter[datetime]
+) -> Update:
     """The UPDATE marking the notices of these secrets (ids, or a query of ids) as changed;
     secrets without a notice are unaffected."""
     return (

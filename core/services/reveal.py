@@ -5,9 +5,8 @@ A reveal reads the ciphertext and gets the data key sealed to the recipient's br
 shredding, audit event and notice touch, all owned by ``Lifecycle.take_view``), so counting is
 exact under concurrency and a vault or storage failure consumes nothing.
 
-The hot path on PostgreSQL is one pooled connection and three statements: the query that loads
-the secret and decides whether this viewer is a recipient, the view statement, and, when the
-last view of a text burned it, forgetting the deleted blob's key.
+The hot path on PostgreSQL is one pooled connection and two statements: the query that loads
+the secret and decides whether this viewer is a recipient, and the view statement.
 """
 
 from __future__ import annotations
@@ -16,13 +15,14 @@ import contextlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NoReturn
+from functools import cache
+from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Engine, exists, select
+from sqlalchemy import Connection, Engine, Select, bindparam, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
-from core.cache.protocol import RateLimiter
+from core.cache.protocol import RateHit, RateLimiter
 from core.clock import Clock
 from core.crypto.hpke import parse_public_key
 from core.crypto.sharecode import normalize_share_code
@@ -111,12 +111,20 @@ class ShareTarget:
     is_recipient: bool
 
 
-_TARGET_COLUMNS = (
-    Secret.id, Secret.tenant_id, Secret.share_code, Secret.audience, Secret.secret_type,
-    Secret.label, Secret.status, Secret.view_limit, Secret.views_used, Secret.expires_at,
-    Secret.wrapped_key, Secret.sealed_meta, Secret.blob_key, Secret.content_size,
-    User.name.label("creator_name"), User.email.label("creator_email"),
-)
+@cache
+def _target_statement() -> Select[*tuple[Any, ...]]:
+    """Built once per process: a share page and a reveal each run it."""
+    is_recipient = exists().where(SecretRecipient.secret_id == Secret.id,
+                                  SecretRecipient.email == bindparam("email"))
+    return (
+        select(Secret.id, Secret.tenant_id, Secret.share_code, Secret.audience,
+               Secret.secret_type, Secret.label, Secret.status, Secret.view_limit,
+               Secret.views_used, Secret.expires_at, Secret.wrapped_key, Secret.sealed_meta,
+               Secret.blob_key, Secret.content_size, User.name.label("creator_name"),
+               User.email.label("creator_email"), is_recipient.label("is_recipient"))
+        .join(User, User.id == Secret.creator_id)
+        .where(Secret.share_code == bindparam("code"), Secret.tenant_id == bindparam("tenant"))
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,14 +143,10 @@ class RevealService:
 
     def _load(self, connection: Connection, viewer: Viewer, share_code: str) -> ShareTarget:
         """The secret, its creator and whether ``viewer`` is a recipient: one query."""
-        code = normalize_share_code(share_code)
-        is_recipient = exists().where(SecretRecipient.secret_id == Secret.id,
-                                      SecretRecipient.email == viewer.email)
-        row = connection.execute(
-            select(*_TARGET_COLUMNS, is_recipient.label("is_recipient"))
-            .join(User, User.id == Secret.creator_id)
-            .where(Secret.share_code == code, Secret.tenant_id == viewer.tenant_id)
-        ).one_or_none()
+        row = connection.execute(_target_statement(), {
+            "code": normalize_share_code(share_code), "tenant": viewer.tenant_id,
+            "email": viewer.email,
+        }).one_or_none()
         # Pending secrets are invisible: their creator has not finished sharing them.
         if row is None or row.status == PENDING:
             raise NotFound("no secret has this share code")
@@ -211,13 +215,10 @@ class RevealService:
         throttled too; previews get their own, larger allowance."""
         factor = PREVIEWS_PER_REVEAL if kind == "preview" else 1
         who = f"guest:{viewer.email}" if isinstance(viewer, Guest) else f"user:{viewer.user_id}"
-        per_user = self.rate_limiter.hit(
-            f"{kind}:{who}", limit=self.settings.reveal_rate_per_user * factor, window_seconds=60
-        )
-        per_ip = self.rate_limiter.hit(
-            f"{kind}:ip:{client.ip}", limit=self.settings.reveal_rate_per_ip * factor,
-            window_seconds=60,
-        )
+        per_user, per_ip = self.rate_limiter.hit_all([
+            RateHit(f"{kind}:{who}", self.settings.reveal_rate_per_user * factor, 60),
+            RateHit(f"{kind}:ip:{client.ip}", self.settings.reveal_rate_per_ip * factor, 60),
+        ])
         if per_user.allowed and per_ip.allowed:
             return
         if per_user.first_refusal or per_ip.first_refusal:
@@ -272,7 +273,7 @@ class RevealService:
                 self._refuse_ended_meanwhile(connection, viewer, client, target)
             if taken.burned and not is_file:
                 # A file's last download window stays open; the scheduler purges it afterwards.
-                self.lifecycle.purge_blob(target.id, target.blob_key, connection)
+                self.lifecycle.discard_burned_text(target.id, target.blob_key, connection)
         download_url = self.downloads.issue(viewer, target.id, target.blob_key) if is_file else (
             None)
         if self.metrics is not None:

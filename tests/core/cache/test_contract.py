@@ -25,7 +25,7 @@ from core.cache.memory import (
     MemorySessionStore,
     MemoryTokenStore,
 )
-from core.cache.protocol import Cache
+from core.cache.protocol import Cache, RateHit
 from core.cache.redis import create_redis_cache
 from tests.support.clock import MovableClock
 from tests.support.requirements import require_redis
@@ -193,6 +193,20 @@ def test_keys_are_counted_apart(backend: Backend) -> None:
     assert limiter.hit("magic-link:email:a@example.org", limit=1, window_seconds=60).allowed
     assert limiter.hit("magic-link:email:b@example.org", limit=1, window_seconds=60).allowed
     assert not limiter.hit("magic-link:email:a@example.org", limit=1, window_seconds=60).allowed
+
+
+def test_hit_all_counts_each_key_as_hit_does(backend: Backend) -> None:
+    limiter = backend.cache.rate_limiter
+    hits = [RateHit("reveal:user:u-9", 2, 60), RateHit("reveal:ip:192.0.2.9", 3, 60)]
+    rounds = [limiter.hit_all(hits) for _ in range(4)]
+    assert [[decision.allowed for decision in decisions] for decisions in rounds] == [
+        [True, True], [True, True], [False, True], [False, False]]
+    assert [[decision.first_refusal for decision in decisions] for decisions in rounds] == [
+        [False, False], [False, False], [True, False], [False, True]]
+    assert rounds[2][0].retry_after == 15
+    # The same counters as hit's: one more single hit on the first key is the fifth.
+    assert not limiter.hit("reveal:user:u-9", limit=4, window_seconds=60).allowed
+    assert limiter.hit_all([]) == []
 
 
 def test_concurrent_hits_are_all_counted(backend: Backend) -> None:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -241,12 +240,6 @@ def test_a_vault_answering_nonsense_is_unavailable(
         pytest.raises(VaultUnavailable),
     ):
         vault_client.create_data_key(tenant_id=TENANT, secret_id=SECRET, public_key=public_key)
-
-
-def test_a_custom_transport_is_used(vault_server: UvicornThread, token: str) -> None:
-    transport = httpx.HTTPTransport(retries=0, local_address="127.0.0.1")
-    with HttpVaultClient(vault_server.url, token, timeout=5, transport=transport) as vault_client:
-        vault_client.check_ready()
 
 
 @pytest.mark.parametrize("base_url", ["127.0.0.1:8100", "ftp://vault", ""])
