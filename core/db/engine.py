@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # On SQLite, a connection with this execution option leaves each statement to commit by itself.
 _SQLITE_AUTOCOMMIT = "cipherslip_autocommit"
+_IN_TRANSACTION = "cipherslip_in_transaction"
 
 
 DEFAULT_POOL_SIZE = 20
@@ -80,12 +81,20 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def transaction(connection: Connection) -> Iterator[Connection]:
     """Statements inside commit together, on a connection from ``autocommit_connection``
-    (SQLite takes its write lock at once, as every transaction of ours does)."""
+    (SQLite takes its write lock at once, as every transaction of ours does). Re-entrant: an
+    inner block joins the outer one, which commits or rolls back everything."""
+    if connection.info.get(_IN_TRANSACTION):
+        yield connection
+        return
     connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.dialect.name == "sqlite"
                                else "BEGIN")
+    connection.info[_IN_TRANSACTION] = True
     try:
         yield connection
     except BaseException:
         connection.exec_driver_sql("ROLLBACK")
         raise
-    connection.exec_driver_sql("COMMIT")
+    else:
+        connection.exec_driver_sql("COMMIT")
+    finally:
+        connection.info[_IN_TRANSACTION] = False

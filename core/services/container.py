@@ -114,8 +114,8 @@ def build_services(
         link_previews=LinkPreviews(db=db, clock=clock),
         lifecycle=lifecycle,
         sharing=SharingService(
-            settings=settings, db=db, blob_store=blob_store, vault=vault, users=users,
-            audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
+            settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,
+            users=users, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
             files=files, drafts=drafts, lifecycle=lifecycle,
         ),
         reveal=RevealService(

@@ -12,8 +12,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, Table, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, RandomSource, as_utc
@@ -113,9 +114,13 @@ class DraftService:
             session.add(draft)
         return NewDraft(b64url_encode(token), draft.expires_at)
 
-    def _usable(self, session: Session, principal: Principal, token: str) -> Draft:
-        draft = session.scalar(select(Draft).where(Draft.token_hash == token_hash(token),
-                                                   Draft.tenant_id == principal.tenant_id))
+    def _usable(
+        self, session: Session | Connection, principal: Principal, token: str
+    ) -> Row[Any]:
+        draft = session.execute(
+            select(*cast(Table, Draft.__table__).c)
+            .where(Draft.token_hash == token_hash(token), Draft.tenant_id == principal.tenant_id)
+        ).one_or_none()
         if draft is None:
             raise NotFound("no such draft; run /share-secret in Slack again")
         if draft.creator_email != principal.email:
@@ -143,7 +148,9 @@ class DraftService:
                 as_utc(draft.expires_at),
             )
 
-    def use(self, session: Session, principal: Principal, token: str, secret_id: str) -> None:
+    def use(
+        self, session: Session | Connection, principal: Principal, token: str, secret_id: str
+    ) -> None:
         """Use the draft up for ``secret_id`` inside the caller's transaction; of concurrent
         users exactly one succeeds (one conditional UPDATE)."""
         draft = self._usable(session, principal, token)
@@ -157,7 +164,9 @@ class DraftService:
             raise Conflict("this draft was already used; run /share-secret again for another "
                            "secret")
 
-    def slack_owner(self, session: Session, secret_id: str) -> tuple[str, str] | None:
+    def slack_owner(
+        self, session: Session | Connection, secret_id: str
+    ) -> tuple[str, str] | None:
         """(team id, user id) of the Slack user whose draft became this secret."""
         row = session.execute(select(Draft.slack_team_id, Draft.slack_user_id)
                               .where(Draft.secret_id == secret_id)).first()

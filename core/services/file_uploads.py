@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Connection, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
@@ -46,7 +46,9 @@ class UploadInfo:
 _SECRETS = cast(Table, Secret.__table__)
 
 
-def own_pending(session: Session, principal: Principal, secret_id: str, clock: Clock) -> Secret:
+def own_pending(
+    session: Session | Connection, principal: Principal, secret_id: str, clock: Clock
+) -> Secret:
     """The caller's own pending secret, detached: its columns only (a Core query; uploads need
     none of its relations), or a refusal naming why not."""
     row = session.execute(

@@ -20,7 +20,9 @@ from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    CTE,
     Connection,
+    Insert,
     Select,
     Table,
     Update,
@@ -112,18 +114,34 @@ class Lifecycle:
     notices: bool = False
 
     def activate(
-        self, session: Session, *, secret_id: str, tenant_id: str, creator_id: str,
-        sealed_meta: bytes, blob_key: str, content_size: int,
+        self, connection: Connection, *, secret_id: str, tenant_id: str, creator_id: str,
+        sealed_meta: bytes, blob_key: str, content_size: int, event: dict[str, Any],
     ) -> datetime | None:
-        """Make the creator's pending secret active with this content, inside ``session``;
-        the activation time, or None if it is no longer pending (or was abandoned)."""
+        """Make the creator's pending secret active with this content, and record ``event``
+        (``AuditLog.values``) with it: one statement on PostgreSQL, a transaction on SQLite
+        (or the caller's, with ``transaction``). The activation time, or None if the secret is
+        no longer pending (or was abandoned); then nothing was written."""
         now = self.clock.now()
-        activated = session.execute(_activate_statement(), {
-            "secret_id": secret_id, "tenant": tenant_id, "creator": creator_id,
-            "created_after": now - PENDING_TTL, "now": now, "sealed_meta": sealed_meta,
-            "blob_key": blob_key, "content_size": content_size,
-        }).rowcount  # type: ignore[attr-defined]
-        return now if activated else None
+        activating = {
+            "target_id": secret_id, "tenant": tenant_id, "creator": creator_id,
+            "created_after": now - PENDING_TTL, "now": now, "new_sealed_meta": sealed_meta,
+            "new_blob_key": blob_key, "new_content_size": content_size,
+        }
+        if connection.dialect.name == "postgresql":
+            activated = connection.execute(
+                _activate_with_event_statement(tuple(event)),
+                {**activating, **{f"event_{name}": value for name, value in event.items()}},
+            ).first() is not None
+        else:
+            with transaction(connection):
+                activated = bool(connection.execute(_activate_statement(), activating)
+                                 .rowcount)
+                if activated:
+                    connection.execute(AUDIT_INSERT, event)
+        if not activated:
+            return None
+        self.audit_log.counted(event)
+        return now
 
     def take_view(
         self, connection: Connection, secret_id: str, tenant_id: str, event: dict[str, Any],
@@ -261,12 +279,28 @@ def _activate_statement() -> Update:
     secrets = _SECRETS.c
     return (
         update(_SECRETS)
-        .where(secrets.id == bindparam("secret_id"), secrets.tenant_id == bindparam("tenant"),
+        .where(secrets.id == bindparam("target_id"), secrets.tenant_id == bindparam("tenant"),
                secrets.creator_id == bindparam("creator"), secrets.status == PENDING,
                secrets.created_at > bindparam("created_after"))
         .values(status=ACTIVE, activated_at=bindparam("now"),
-                sealed_meta=bindparam("sealed_meta"), blob_key=bindparam("blob_key"),
-                content_size=bindparam("content_size"), upload_id=None)
+                sealed_meta=bindparam("new_sealed_meta"), blob_key=bindparam("new_blob_key"),
+                content_size=bindparam("new_content_size"), upload_id=None)
+    )
+
+
+@cache
+def _activate_with_event_statement(event_columns: tuple[str, ...]) -> Insert:
+    """``WITH activated AS (UPDATE … RETURNING) INSERT audit … FROM activated RETURNING``."""
+    activated = _activate_statement().returning(_SECRETS.c.id).cte("activated")
+    return _event_from(activated, event_columns).returning(AUDIT_EVENTS.c.id)
+
+
+def _event_from(source: CTE, event_columns: tuple[str, ...]) -> Insert:
+    """INSERT the event (``event_<column>`` parameters) once per row of ``source``."""
+    return insert(AUDIT_EVENTS).from_select(
+        list(event_columns),
+        select(*(bindparam(f"event_{name}", type_=AUDIT_EVENTS.c[name].type)
+                 for name in event_columns)).select_from(source),
     )
 
 
@@ -305,11 +339,7 @@ def _view_with_event_statement(event_columns: tuple[str, ...], with_notices: boo
     IN taken] SELECT … FROM taken``: PostgreSQL runs all of it in one snapshot, and an
     autocommitted statement is atomic. The event's values are ``event_<column>``."""
     taken = _view_statement().cte("taken")
-    audited = insert(AUDIT_EVENTS).from_select(
-        list(event_columns),
-        select(*(bindparam(f"event_{name}", type_=AUDIT_EVENTS.c[name].type)
-                 for name in event_columns)).select_from(taken),
-    ).cte("audited")
+    audited = _event_from(taken, event_columns).cte("audited")
     statement = select(taken.c.views_used, taken.c.status).add_cte(audited)
     if with_notices:
         now = bindparam("now", type_=_SECRETS.c.ended_at.type)

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BindParameter, Connection, Select, Update, case, update
+from sqlalchemy import BindParameter, Connection, Select, Table, Update, case, insert, update
 from sqlalchemy.orm import Session
 
 from core.db.models import CreatorNotice, Secret
 
 
 def open_notice(
-    session: Session, secret: Secret, now: datetime, slack_owner: tuple[str, str] | None
+    connection: Session | Connection, secret: Secret, now: datetime,
+    slack_owner: tuple[str, str] | None,
 ) -> None:
     team_id, user_id = slack_owner or (None, None)
-    session.add(CreatorNotice(
+    connection.execute(insert(cast(Table, CreatorNotice.__table__)).values(
         secret_id=secret.id, tenant_id=secret.tenant_id, slack_team_id=team_id,
         slack_user_id=user_id, version=1, delivered_version=0, attempts=0,
         next_attempt_at=now,

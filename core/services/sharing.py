@@ -6,9 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Engine, Insert, String, Table, bindparam, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +18,7 @@ from core.blobstore.protocol import BlobStore
 from core.cache.protocol import RateLimiter
 from core.clock import Clock, RandomSource
 from core.crypto.sharecode import generate_share_code
+from core.db.engine import autocommit_connection, transaction
 from core.db.models import Secret, SecretRecipient
 from core.errors import Conflict, InvalidInput, RateLimited
 from core.services import audit, notices, policy
@@ -28,8 +31,17 @@ from core.services.users import UserDirectory
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
 
-_SECRET_INSERT = insert(cast(Table, Secret.__table__))
-_RECIPIENT_INSERT = insert(cast(Table, SecretRecipient.__table__))
+_SECRETS = cast(Table, Secret.__table__)
+_RECIPIENTS = cast(Table, SecretRecipient.__table__)
+# Core inserts of the tables: the ORM's unit of work costs more than the statements, and
+# nothing here needs it.
+_SECRET_INSERT = insert(_SECRETS)
+_RECIPIENT_INSERT = insert(_RECIPIENTS)
+_STORED_COLUMNS = frozenset({
+    "id", "tenant_id", "share_code", "creator_id", "audience", "secret_type", "label",
+    "status", "view_limit", "views_used", "created_at", "expires_at", "wrapped_key",
+    "blob_key", "upload_id", "declared_size",
+})
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class CompletedSecret:
 @dataclass(frozen=True, kw_only=True)
 class SharingService:
     settings: Settings
+    engine: Engine
     db: sessionmaker[Session]
     blob_store: BlobStore
     vault: VaultClient
@@ -109,14 +122,8 @@ class SharingService:
         for _attempt in range(5):
             share_code = generate_share_code(self.random)
             try:
-                with self.db.begin() as session:
-                    # Core inserts of the tables: the ORM's unit of work costs more than
-                    # the statements, and nothing here needs it.
-                    session.execute(_SECRET_INSERT, {**row, "share_code": share_code})
-                    session.execute(_RECIPIENT_INSERT, [
-                        {"secret_id": secret_id, "email": email} for email in recipients])
-                    if request.draft_token is not None:
-                        self.drafts.use(session, principal, request.draft_token, secret_id)
+                self._store(principal, {**row, "share_code": share_code}, recipients,
+                            request.draft_token)
                 break
             except IntegrityError:  # 60-bit code collision: draw again
                 continue
@@ -129,8 +136,22 @@ class SharingService:
             max_upload_bytes=policy.max_upload_bytes(secret_type), upload=upload,
         )
 
-    def _own_pending(self, session: Session, principal: Principal, secret_id: str) -> Secret:
-        return own_pending(session, principal, secret_id, self.clock)
+    def _store(self, principal: Principal, row: dict[str, Any], recipients: list[str],
+               draft_token: str | None) -> None:
+        """The pending secret and its recipients (and the draft used up), atomically: one
+        statement on PostgreSQL, else a transaction."""
+        with autocommit_connection(self.engine) as connection:
+            if connection.dialect.name == "postgresql" and draft_token is None:
+                connection.execute(_store_statement(), {
+                    **{f"new_{name}": value for name, value in row.items()},
+                    "new_recipients": recipients})
+                return
+            with transaction(connection):
+                connection.execute(_SECRET_INSERT, row)
+                connection.execute(_RECIPIENT_INSERT, [
+                    {"secret_id": row["id"], "email": email} for email in recipients])
+                if draft_token is not None:
+                    self.drafts.use(connection, principal, draft_token, row["id"])
 
     def complete(
         self, principal: Principal, secret_id: str, sealed_meta: bytes, client: ClientInfo,
@@ -138,46 +159,64 @@ class SharingService:
     ) -> CompletedSecret:
         """Activate a pending secret with its content: a text's ciphertext arrives here, in
         the same request; a file's parts must all be there and assemble into exactly the
-        declared size."""
+        declared size. On PostgreSQL a text costs two statements: the pending secret, then
+        its activation with the audit event."""
         policy.check_sealed_meta(sealed_meta)
-        with self.db() as session:
-            secret = self._own_pending(session, principal, secret_id)
-        if secret.secret_type == FILE:
-            if content is not None:
-                raise InvalidInput("a file's content arrives in parts (PUT …/parts/{number}), "
-                                   "not with completion", field="content")
-            # Outside any transaction: assembling a large file takes a moment.
-            content_size = self.files.assemble(secret)
-            blob_key = secret.blob_key
-        else:
-            if content is None:
-                raise InvalidInput("send the encrypted content with completion",
-                                   field="content")
-            policy.check_upload(secret.secret_type, content[:32], len(content))
-            blob_key = (f"{secret.tenant_id}/{secret.id}/"
-                        f"{self.random.token_bytes(8).hex()}.csl1")
-            content_size = self.blob_store.put(blob_key, [content])
-        assert blob_key is not None
-        with self.db.begin() as session:
-            activated_at = self.lifecycle.activate(
-                session, secret_id=secret.id, tenant_id=principal.tenant_id,
-                creator_id=principal.user_id, sealed_meta=sealed_meta, blob_key=blob_key,
-                content_size=content_size)
-            if activated_at is not None:
-                self.audit_log.record(
-                    session, audit.SECRET_CREATED, tenant_id=principal.tenant_id,
-                    actor=Actor(principal.email, principal.user_id), client=client,
-                    secret=secret,
-                )
-                if self.settings.slack_enabled:
-                    notices.open_notice(session, secret, activated_at,
-                                        self.drafts.slack_owner(session, secret.id))
-        if activated_at is None:
-            # Completed concurrently (or abandoned meanwhile): a text's copy is ours to drop.
-            if secret.secret_type != FILE:
-                self.blob_store.delete(blob_key)
-            with self.db() as session:
-                self._own_pending(session, principal, secret_id)  # raises, naming why
-            raise Conflict("this secret is no longer pending")
+        with autocommit_connection(self.engine) as connection:
+            secret = own_pending(connection, principal, secret_id, self.clock)
+            if secret.secret_type == FILE:
+                if content is not None:
+                    raise InvalidInput("a file's content arrives in parts (PUT …/parts/"
+                                       "{number}), not with completion", field="content")
+                # Assembling a large file takes a moment: no statement is open meanwhile.
+                content_size = self.files.assemble(secret)
+                blob_key = secret.blob_key
+            else:
+                if content is None:
+                    raise InvalidInput("send the encrypted content with completion",
+                                       field="content")
+                policy.check_upload(secret.secret_type, content[:32], len(content))
+                blob_key = (f"{secret.tenant_id}/{secret.id}/"
+                            f"{self.random.token_bytes(8).hex()}.csl1")
+                content_size = self.blob_store.put(blob_key, [content])
+            assert blob_key is not None
+            event = self.audit_log.values(
+                audit.SECRET_CREATED, tenant_id=principal.tenant_id,
+                actor=Actor(principal.email, principal.user_id), client=client, secret=secret)
+
+            def activate() -> datetime | None:
+                return self.lifecycle.activate(
+                    connection, secret_id=secret.id, tenant_id=principal.tenant_id,
+                    creator_id=principal.user_id, sealed_meta=sealed_meta, blob_key=blob_key,
+                    content_size=content_size, event=event)
+
+            if self.settings.slack_enabled:
+                with transaction(connection):
+                    activated_at = activate()
+                    if activated_at is not None:
+                        notices.open_notice(connection, secret, activated_at,
+                                            self.drafts.slack_owner(connection, secret.id))
+            else:
+                activated_at = activate()
+            if activated_at is None:
+                # Completed concurrently (or abandoned meanwhile): a text's copy is ours to
+                # drop, and the refusal names why.
+                if secret.secret_type != FILE:
+                    self.blob_store.delete(blob_key)
+                own_pending(connection, principal, secret_id, self.clock)
+                raise Conflict("this secret is no longer pending")
         return CompletedSecret(secret.id, secret.share_code, ACTIVE,
                                f"{self.settings.base_url}/s/{secret.share_code}")
+
+
+@cache
+def _store_statement() -> Insert:
+    """``WITH created AS (INSERT secret RETURNING id) INSERT recipients SELECT id,
+    unnest(emails) FROM created``; parameters ``new_<column>`` and ``new_recipients``."""
+    created = (insert(_SECRETS)
+               .values({name: bindparam(f"new_{name}", type_=column.type)
+                        for name, column in _SECRETS.c.items() if name in _STORED_COLUMNS})
+               .returning(_SECRETS.c.id).cte("created"))
+    emails = func.unnest(bindparam("new_recipients", type_=postgresql.ARRAY(String)))
+    return insert(_RECIPIENTS).from_select(["secret_id", "email"],
+                                           select(created.c.id, emails))
