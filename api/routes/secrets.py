@@ -29,11 +29,13 @@ router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
 
 
 @router.post("", status_code=201)
-def create_secret(
+async def create_secret(
     body: CreateSecretBody, user: CurrentUser, services: ServicesDep
 ) -> CreatedSecretOut:
-    created = services.sharing.create(
-        user,
+    # ``async`` with the service call in one worker thread: a plain ``def`` route would also
+    # validate its answer in a second thread hop.
+    created = await run_in_threadpool(
+        services.sharing.create, user,
         policy.NewSecretRequest(
             audience=body.audience, recipients=body.recipients, format=body.format,
             label=body.label, expires_in_seconds=body.expires_in_seconds,
@@ -110,14 +112,14 @@ async def read_body_chunks(
 
 
 @router.post("/{secret_id}/complete")
-def complete(
+async def complete(
     secret_id: str, body: CompleteBody, user: CurrentUser, services: ServicesDep, client: Client
 ) -> CompletedOut:
     """A text's ciphertext comes with its completion (one request); a file's came in parts."""
-    completed = services.sharing.complete(
-        user, secret_id, b64url_decode(body.sealed_meta, field="sealed_meta"), client,
-        content=b64url_decode(body.content, field="content") if body.content is not None
-        else None,
+    completed = await run_in_threadpool(
+        services.sharing.complete, user, secret_id,
+        b64url_decode(body.sealed_meta, field="sealed_meta"), client,
+        b64url_decode(body.content, field="content") if body.content is not None else None,
     )
     return CompletedOut(id=completed.secret_id, share_code=completed.share_code,
                         status=completed.status, share_url=completed.share_url)

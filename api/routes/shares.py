@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
 
 from api.csrf import verify_csrf
 from api.deps import Client, CurrentViewer, ServicesDep
@@ -12,20 +13,23 @@ from core.crypto.encoding import b64url_decode, b64url_encode
 router = APIRouter(prefix="/api/v1/shares", tags=["shares"], dependencies=[Depends(verify_csrf)])
 
 
+# ``async`` with the service call in one worker thread: a plain ``def`` route would also
+# validate its answer in a second thread hop.
 @router.get("/{share_code}")
-def share(
+async def share(
     share_code: str, viewer: CurrentViewer, services: ServicesDep, client: Client
 ) -> ShareOut:
-    preview = services.reveal.preview(viewer, share_code, client)
+    preview = await run_in_threadpool(services.reveal.preview, viewer, share_code, client)
     return ShareOut.model_validate(preview, from_attributes=True)
 
 
 @router.post("/{share_code}/reveal")
-def reveal(
+async def reveal(
     share_code: str, body: RevealBody, viewer: CurrentViewer, services: ServicesDep, client: Client
 ) -> RevealedOut:
     public_key = b64url_decode(body.public_key, field="public_key")
-    revealed = services.reveal.reveal(viewer, share_code, public_key, client)
+    revealed = await run_in_threadpool(services.reveal.reveal, viewer, share_code, public_key,
+                                       client)
     return RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
         sealed_meta=b64url_encode(revealed.sealed_meta),
