@@ -24,8 +24,8 @@ the ratios Cipherslip / Snappass. Checked in the measured run: every revealed te
 one created, every second reveal refused, every Cipherslip secret burned after exactly one
 view with one "opened" event each, and ``cipherslip audit verify`` intact once linked.
 
-Afterwards, a short serial run through a PostgreSQL proxy (``bench.pg_round_trips``) counts
-the database round trips of each Cipherslip request.
+Afterwards, a short serial run through a PostgreSQL proxy (``tests.support.pg_round_trips``)
+counts the database round trips of each Cipherslip request.
 
     .venv/bin/python -m bench.reveal_peer [--secrets 2000] [--concurrency 50] [--workers 2]
         [--rounds 4] [--warmup 100]
@@ -57,7 +57,7 @@ from sqlalchemy.engine import make_url
 
 from bench.cpu import process_named, tree_cpu_seconds
 from bench.peers import snappass
-from bench.pg_round_trips import RoundTripCounter, counting_proxy
+from tests.support.pg_round_trips import RoundTripCounter, counting_proxy
 from bench.processes import REPO, process
 from cli.dev import _wait_for_port, _wait_until_up
 from core.db.models import AuditEvent, Secret

@@ -20,7 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.memory import descendants
+from cli.dev import _wait_until_up
 from tests.support.client import BrowserLikeClient
+from tests.support.idp import csrf_token_from
+from tests.support.requirements import require_redis
 from tests.support.servers import free_port
 from tests.support.smtp import links_in
 
@@ -139,3 +143,50 @@ def test_api_refuses_to_start_without_a_vault_token(tmp_path: Path) -> None:
                             check=False)
     assert result.returncode == 2
     assert "CIPHERSLIP_VAULT_TOKEN" in result.stderr
+
+
+def test_api_workers_need_the_shared_cache(tmp_path: Path) -> None:
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("CIPHERSLIP_")}
+    environment.update(CIPHERSLIP_DATA_DIR=str(tmp_path), CIPHERSLIP_VAULT_TOKEN="t" * 40)
+    result = subprocess.run([sys.executable, "-m", "cli.main", "api", "--port", "1",
+                             "--workers", "2"], cwd=REPO, env=environment,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "--workers 2" in result.stderr and "CIPHERSLIP_CACHE_BACKEND=redis" in result.stderr
+
+
+def test_api_and_vault_run_several_worker_processes(tmp_path: Path) -> None:
+    """Each is a supervisor with N worker processes on one port; a sign-in made through one
+    worker is known to the others (sessions in Redis)."""
+    redis_url = require_redis().rsplit("/", 1)[0] + "/13"
+    api_port, vault_port = free_port(), free_port()
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("CIPHERSLIP_")}
+    environment.update(
+        CIPHERSLIP_DATA_DIR=str(tmp_path), CIPHERSLIP_VAULT_TOKEN="t" * 40,
+        CIPHERSLIP_CACHE_BACKEND="redis", CIPHERSLIP_REDIS_URL=redis_url,
+        CIPHERSLIP_VAULT_URL=f"http://127.0.0.1:{vault_port}",
+        CIPHERSLIP_BASE_URL=f"http://127.0.0.1:{api_port}", CIPHERSLIP_LOG_FORMAT="text")
+    servers = [subprocess.Popen([sys.executable, "-m", "cli.main", name, "--port", str(port),
+                                 "--workers", "2"], cwd=REPO, env=environment,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for name, port in (("vault", vault_port), ("api", api_port))]
+    try:
+        for server, port in zip(servers, (vault_port, api_port), strict=True):
+            _wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+            workers = [pid for pid in descendants(server.pid) if pid != server.pid
+                       and "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+            assert len(workers) == 2, f"{port}: {workers}"
+        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}") as client:
+            first = csrf_token_from(client.get("/verify").text)
+            # Fresh connections reach either worker; the visitor's CSRF token lives in the
+            # session, so it is the same whichever answers.
+            tokens = {csrf_token_from(httpx.get(f"http://127.0.0.1:{api_port}/verify",
+                                                cookies=client.cookies).text)
+                      for _ in range(12)}
+            assert tokens == {first}
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(15)

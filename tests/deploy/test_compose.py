@@ -45,8 +45,8 @@ assert len(DUMMY_SECRET) == 40
 # The services that must exist, with the command each one runs.
 EXPECTED_COMMANDS = {
     "migrate": ["migrate"],
-    "api": ["api", "--host", "0.0.0.0", "--port", "8000"],
-    "vault": ["vault", "--host", "0.0.0.0", "--port", "8100"],
+    "api": ["api", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"],
+    "vault": ["vault", "--host", "0.0.0.0", "--port", "8100", "--workers", "2"],
     "scheduler": ["scheduler"],
     "dev-idp": ["dev-idp", "--host", "0.0.0.0", "--port", "9400"],
 }
