@@ -57,7 +57,6 @@ from sqlalchemy.engine import make_url
 
 from bench.cpu import process_named, tree_cpu_seconds
 from bench.peers import snappass
-from tests.support.pg_round_trips import RoundTripCounter, counting_proxy
 from bench.processes import REPO, process
 from cli.dev import _wait_for_port, _wait_until_up
 from core.db.models import AuditEvent, Secret
@@ -71,6 +70,7 @@ from tests.support.async_client import (
     signed_in,
 )
 from tests.support.databases import postgres_database
+from tests.support.pg_round_trips import RoundTripCounter, counting_proxy
 from tests.support.servers import free_port
 
 CIPHERSLIP_REDIS_DB = 5
