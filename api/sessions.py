@@ -135,7 +135,7 @@ class ServerSideSessionMiddleware:
         loaded: dict[str, Any] | None = None
         if session_id is not None:
             try:
-                loaded = await to_thread.run_sync(self.store.load, session_id)
+                loaded = await self.store.load_async(session_id)
             except CacheUnavailable:
                 await self._serve_without_session(scope, receive, send)
                 return

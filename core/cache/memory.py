@@ -93,6 +93,9 @@ class MemorySessionStore:
         state: dict[str, Any] = json.loads(stored)
         return state
 
+    async def load_async(self, session_id: str) -> dict[str, Any] | None:
+        return self.load(session_id)  # no I/O: nothing to wait for
+
     def save(self, session_id: str, state: dict[str, Any], ttl_seconds: int) -> None:
         self._sessions.put(storage_key(session_id), json.dumps(state), ttl_seconds)
 

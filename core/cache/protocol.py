@@ -25,6 +25,11 @@ class SessionStore(Protocol):
         """The session's state, or None if unknown or expired."""
         ...
 
+    async def load_async(self, session_id: str) -> dict[str, Any] | None:
+        """``load`` for the event loop: every request loads its session, and handing that to
+        a worker thread costs more than the load."""
+        ...
+
     def save(self, session_id: str, state: dict[str, Any], ttl_seconds: int) -> None:
         """Store (or replace) the state, which must be JSON-serializable (lists come back
         for tuples); it expires ``ttl_seconds`` (at least 1) from now."""

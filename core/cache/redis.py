@@ -8,13 +8,17 @@ emails and IPs in rate-limit keys appear in Redis. Every redis-py error becomes
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
@@ -46,6 +50,17 @@ def connect(url: str) -> redis.Redis:
     )
 
 
+def connect_async(url: str) -> aioredis.Redis:
+    """``connect`` for the event loop (the same timeouts and retry)."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=COMMAND_TIMEOUT_SECONDS,
+        health_check_interval=HEALTH_CHECK_INTERVAL_SECONDS,
+        retry=AsyncRetry(NoBackoff(), RETRIES),
+    )
+
+
 @contextmanager
 def _unavailable_on_error(operation: str) -> Iterator[None]:
     try:
@@ -66,17 +81,28 @@ class _Keys:
 
 
 class RedisSessionStore:
-    def __init__(self, client: redis.Redis, *, prefix: str = KEY_PREFIX) -> None:
+    def __init__(self, client: redis.Redis, *, url: str, prefix: str = KEY_PREFIX) -> None:
         self._client = client
+        self._url = url
         self._key = _Keys(prefix, "session")
+        # An asyncio client belongs to the event loop it first ran in: one per loop (a
+        # process normally has one; tests start several).
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
     def load(self, session_id: str) -> dict[str, Any] | None:
         with _unavailable_on_error("load a session"):
             stored = self._client.get(self._key(session_id))
-        if stored is None:
-            return None
-        state: dict[str, Any] = json.loads(stored)
-        return state
+        return _state(stored)
+
+    async def load_async(self, session_id: str) -> dict[str, Any] | None:
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            client = self._async_clients[loop] = connect_async(self._url)
+        with _unavailable_on_error("load a session"):
+            stored = await client.get(self._key(session_id))
+        return _state(stored)
 
     def save(self, session_id: str, state: dict[str, Any], ttl_seconds: int) -> None:
         require_positive_ttl(ttl_seconds)
@@ -169,6 +195,13 @@ class RedisTokenStore:
         return _text(stored)
 
 
+def _state(stored: bytes | str | None) -> dict[str, Any] | None:
+    if stored is None:
+        return None
+    state: dict[str, Any] = json.loads(stored)
+    return state
+
+
 def _text(stored: bytes | str | None) -> str | None:
     if isinstance(stored, bytes):
         return stored.decode()
@@ -183,7 +216,7 @@ def create_redis_cache(url: str, clock: Clock, *, prefix: str = KEY_PREFIX) -> C
             client.ping()
 
     return Cache(
-        sessions=RedisSessionStore(client, prefix=prefix),
+        sessions=RedisSessionStore(client, url=url, prefix=prefix),
         rate_limiter=RedisRateLimiter(client, clock, prefix=prefix),
         replay_cache=RedisReplayCache(client, prefix=prefix),
         tokens=RedisTokenStore(client, prefix=prefix),

@@ -6,6 +6,7 @@ Memory expiry follows the injected clock; Redis expiry follows Redis's own clock
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import threading
@@ -104,6 +105,16 @@ def test_session_round_trip_returns_a_copy(backend: Backend) -> None:
     assert loaded is not None
     loaded["user"]["email"] = "mallory@example.com"
     assert sessions.load(SESSION_ID) == STATE
+
+
+def test_session_loads_the_same_on_the_event_loop(backend: Backend) -> None:
+    store = backend.cache.sessions
+    store.save(SESSION_ID, STATE, 60)
+    assert asyncio.run(store.load_async(SESSION_ID)) == STATE
+    assert asyncio.run(store.load_async(SESSION_ID)) == STATE  # a second event loop works too
+    assert asyncio.run(store.load_async("unknown-" + SESSION_ID[8:])) is None
+    store.delete(SESSION_ID)
+    assert asyncio.run(store.load_async(SESSION_ID)) is None
 
 
 def test_unknown_session_is_none(backend: Backend) -> None:

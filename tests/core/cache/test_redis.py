@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator
@@ -61,12 +62,14 @@ def test_keys_are_namespaced_by_kind_and_hashed(prefix: str) -> None:
 
 
 def test_default_prefix_is_cipherslip() -> None:
-    store = RedisSessionStore(redis.Redis.from_url("redis://127.0.0.1:1/0"))
+    store = RedisSessionStore(redis.Redis.from_url("redis://127.0.0.1:1/0"),
+                              url="redis://127.0.0.1:1/0")
     assert store._key("id") == f"cipherslip:session:{_sha('id')}"
 
 
 @pytest.mark.parametrize("operation", [
     lambda cache: cache.sessions.load("session-id"),
+    lambda cache: asyncio.run(cache.sessions.load_async("session-id")),
     lambda cache: cache.sessions.save("session-id", {"user": "alice"}, 60),
     lambda cache: cache.sessions.delete("session-id"),
     lambda cache: cache.rate_limiter.hit("login:ip:192.0.2.1", limit=1, window_seconds=60),
@@ -75,7 +78,8 @@ def test_default_prefix_is_cipherslip() -> None:
     lambda cache: cache.tokens.take("tk-7f3a"),
     lambda cache: cache.tokens.peek("tk-7f3a"),
     lambda cache: cache.check_ready(),
-], ids=["load", "save", "delete", "hit", "first_use", "put", "take", "peek", "check_ready"])
+], ids=["load", "load_async", "save", "delete", "hit", "first_use", "put", "take", "peek",
+        "check_ready"])
 def test_unreachable_redis_raises_cache_unavailable_without_keys(
     operation: Callable[..., object],
 ) -> None:
