@@ -10,10 +10,12 @@ the declared size implies and starts with a valid CSL1 header.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, Select, Table, bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
@@ -43,22 +45,44 @@ class UploadInfo:
     direct: bool  # True: PUT parts to presigned storage URLs; False: PUT them to the api
 
 
-_SECRETS = cast(Table, Secret.__table__)
+@dataclass(frozen=True)
+class PendingSecret:
+    """A secret still being shared, as its creator's upload and completion need it."""
+
+    id: str
+    tenant_id: str
+    share_code: str
+    audience: str
+    secret_type: str
+    status: str
+    created_at: datetime
+    blob_key: str | None
+    upload_id: str | None
+    declared_size: int | None
+
+
+_PENDING_COLUMNS = tuple(field.name for field in fields(PendingSecret))
+
+
+@cache
+def _own_secret_statement() -> Select[*tuple[Any, ...]]:
+    secrets = cast(Table, Secret.__table__).c
+    return (select(*(secrets[name] for name in _PENDING_COLUMNS))
+            .where(secrets.id == bindparam("target_id"), secrets.tenant_id == bindparam("tenant"),
+                   secrets.creator_id == bindparam("creator")))
 
 
 def own_pending(
     session: Session | Connection, principal: Principal, secret_id: str, clock: Clock
-) -> Secret:
-    """The caller's own pending secret, detached: its columns only (a Core query; uploads need
-    none of its relations), or a refusal naming why not."""
-    row = session.execute(
-        select(_SECRETS).where(_SECRETS.c.id == secret_id,
-                               _SECRETS.c.tenant_id == principal.tenant_id,
-                               _SECRETS.c.creator_id == principal.user_id)
-    ).one_or_none()
-    secret = Secret(**row._mapping) if row is not None else None
-    if secret is None:
+) -> PendingSecret:
+    """The caller's own pending secret (one prebuilt query, no ORM), or a refusal naming why
+    not."""
+    row = session.execute(_own_secret_statement(), {
+        "target_id": secret_id, "tenant": principal.tenant_id, "creator": principal.user_id,
+    }).one_or_none()
+    if row is None:
         raise NotFound("no such secret of yours")
+    secret = PendingSecret(*row)
     if secret.status != PENDING:
         raise Conflict(f"this secret is already {secret.status}; its content cannot change")
     if as_utc(secret.created_at) + PENDING_TTL <= clock.now():
@@ -85,7 +109,9 @@ class FileUploadService:
             part_bytes=PART_BODY_BYTES, records_per_part=RECORDS_PER_PART, direct=direct,
         )
 
-    def _pending_file(self, principal: Principal, secret_id: str) -> tuple[Secret, UploadPlan]:
+    def _pending_file(
+        self, principal: Principal, secret_id: str
+    ) -> tuple[PendingSecret, UploadPlan]:
         with self.db() as session:
             secret = own_pending(session, principal, secret_id, self.clock)
         if secret.secret_type != FILE or secret.upload_id is None or secret.blob_key is None:
@@ -147,7 +173,7 @@ class FileUploadService:
             urls[part_number] = url
         return urls
 
-    def assemble(self, secret: Secret) -> int:
+    def assemble(self, secret: PendingSecret) -> int:
         """Check every part against the plan, assemble them and check the result; returns
         the stream size. Raises Conflict (or StreamFormatError) naming what is wrong."""
         assert secret.blob_key is not None and secret.upload_id is not None

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import BindParameter, Connection, Select, Table, Update, case, insert, update
 from sqlalchemy.orm import Session
 
-from core.db.models import CreatorNotice, Secret
+from core.db.models import CreatorNotice
+
+
+class NoticedSecret(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
 
 
 def open_notice(
-    connection: Session | Connection, secret: Secret, now: datetime,
+    connection: Session | Connection, secret: NoticedSecret, now: datetime,
     slack_owner: tuple[str, str] | None,
 ) -> None:
     team_id, user_id = slack_owner or (None, None)
