@@ -191,11 +191,22 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         validate_key(key)
         # Keys cannot contain "..", but a symlink planted inside the root could still lead
-        # outside it; resolving catches both before any file is touched.
-        path = self._root.joinpath(*key.split("/")).resolve()
-        if not path.is_relative_to(self._root) or path == self._root:
-            raise BlobStoreError(f"local blob store: key {key!r} resolves outside the root")
-        return path
+        # outside it: no component of the key may be a symlink. The root itself was resolved
+        # once; checking the key's few components is far cheaper than resolving every time.
+        path = str(self._root)
+        for segment in key.split("/"):
+            path = f"{path}/{segment}"
+            try:
+                mode = os.lstat(path).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                # Nothing exists below a missing component (or a file); callers say so.
+                path = f"{self._root}/{key}"
+                break
+            except OSError as error:
+                raise BlobStoreError(f"local blob store: cannot look up {key!r}") from error
+            if stat.S_ISLNK(mode):
+                raise BlobStoreError(f"local blob store: key {key!r} resolves outside the root")
+        return Path(path)
 
     def _open_file(self, key: str) -> BinaryIO:
         path = self._path(key)
