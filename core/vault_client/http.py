@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 import urllib3
-from urllib3.exceptions import HTTPError, TimeoutError
+from urllib3.exceptions import HTTPError, ProtocolError, TimeoutError
 
 from core.crypto.encoding import b64url_decode, b64url_encode
 from core.crypto.hpke import SEALED_KEY_SIZE
@@ -124,8 +124,15 @@ class HttpVaultClient:
         if not self._has_token:
             raise VaultUnavailable("no vault token is configured (set CIPHERSLIP_VAULT_TOKEN)")
         try:
-            response = self._pool.urlopen(method, path, body=body, redirect=False,
-                                          preload_content=True)
+            try:
+                response = self._pool.urlopen(method, path, body=body, redirect=False,
+                                              preload_content=True)
+            except ProtocolError:
+                # The connection broke before any answer: most often a kept-alive connection
+                # the vault closed while it was idle, as we sent on it. Once more on a fresh
+                # one (safe: unsealing changes nothing, and a lost new key was never stored).
+                response = self._pool.urlopen(method, path, body=body, redirect=False,
+                                              preload_content=True)
         except TimeoutError as exc:
             raise VaultUnavailable(
                 f"the vault did not answer in time ({type(exc).__name__})"

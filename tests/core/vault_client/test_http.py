@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,6 +174,42 @@ def test_a_vault_that_does_not_answer_times_out(silent_server: str, token: str) 
     ):
         vault_client.create_data_key(tenant_id=TENANT, secret_id=SECRET, public_key=public_key)
     assert time.monotonic() - started < 2
+
+
+@pytest.fixture
+def closing_server() -> Iterator[str]:
+    """Answers the first request on a connection and keeps it alive, then reads the next
+    request on it and closes without answering: what a server does that closes idle
+    kept-alive connections just as a client reuses one. Fresh connections get answers."""
+    answer = json.dumps({"status": "ready"}).encode()
+    reply = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+             b"content-length: " + str(len(answer)).encode() + b"\r\n\r\n" + answer)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(reply)
+                connection.recv(65536)  # the reused connection's request: dropped
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_kept_alive_connection_the_vault_closed_is_retried_once(
+    closing_server: str, token: str
+) -> None:
+    with HttpVaultClient(closing_server, token, timeout=5) as vault_client:
+        for _ in range(4):  # each call after the first lands on a connection being dropped
+            vault_client.check_ready()
 
 
 def test_a_vault_without_its_kms_is_unavailable(
