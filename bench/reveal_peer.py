@@ -430,7 +430,9 @@ async def measure(args: argparse.Namespace, systems: dict[str, System]) -> dict[
     rng = random.Random(12)
     results = {name: Results() for name in SYSTEMS}
     per_round = args.secrets // args.rounds
-    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    # Idle connections are dropped by the client before a server drops them (uvicorn after 75 s,
+    # gunicorn's sync workers after each answer), as browsers do.
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2, keepalive_timeout=30)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                      cookie_jar=aiohttp.DummyCookieJar()) as session:

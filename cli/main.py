@@ -15,6 +15,8 @@ from core.logging import configure_logging
 from core.production import Component, ProductionGuardError, enforce_production, production_problems
 from core.settings import Settings
 
+KEEP_ALIVE_SECONDS = 75
+
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn options of every Cipherslip server (the test stack uses them too)."""
@@ -26,6 +28,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         "server_header": False,
         "timeout_graceful_shutdown": 10,
+        # Longer than load balancers keep idle connections (60 s for most), so a proxy never
+        # sends a request on a connection we are closing (uvicorn's default is 5 s).
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }
 
 

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        # The api keeps its connections to the vault open between calls: longer than 5 s.
+        timeout_keep_alive=75,
     )
     return 0
 
