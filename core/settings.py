@@ -53,9 +53,10 @@ class Settings(BaseSettings):
     # Empty means "SQLite file in data_dir".
     database_url: str = ""
     # Connections each process keeps open to PostgreSQL, and the api's worker threads (one
-    # connection each, so none waits for one). Mind the server's max_connections: this times
-    # the worker processes times the replicas, plus the schedulers'.
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    # connection each, so none waits for one). A worker process uses one core: a few threads
+    # keep it busy, more only contend. Mind the server's max_connections: this times the
+    # worker processes times the replicas, plus the schedulers'.
+    db_pool_size: int = Field(default=8, ge=1, le=200)
     blob_backend: Literal["local", "s3"] = "local"
     blob_dir: Path | None = None
     s3_bucket: str = "cipherslip"

@@ -17,7 +17,7 @@ _SQLITE_AUTOCOMMIT = "cipherslip_autocommit"
 _IN_TRANSACTION = "cipherslip_in_transaction"
 
 
-DEFAULT_POOL_SIZE = 20
+DEFAULT_POOL_SIZE = 8
 
 
 def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
