@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +20,7 @@ import pytest
 import redis
 from sqlalchemy import create_engine, select, update
 
+from bench.processes import process
 from cli.dev import _wait_until_up
 from core.db.models import AuditEvent
 from tests.support.async_client import (
@@ -37,23 +38,6 @@ from tests.support.servers import free_port
 REPO = Path(__file__).resolve().parents[2]
 SECRETS_PER_WORKER, WORKERS = 8, 6
 REDIS_DB = 14
-
-
-@contextmanager
-def running(command: list[str], environment: dict[str, str], log: Path) -> Iterator[
-        subprocess.Popen[bytes]]:
-    with log.open("wb") as output:
-        started = subprocess.Popen(command, env=environment, stdout=output,
-                                   stderr=subprocess.STDOUT, cwd=REPO)
-        try:
-            yield started
-        finally:
-            started.terminate()
-            try:
-                started.wait(10)
-            except subprocess.TimeoutExpired:
-                started.kill()
-                started.wait()
 
 
 def cipherslip(*arguments: str) -> list[str]:
@@ -83,16 +67,16 @@ def two_apis(tmp_path: Path, idp: str) -> Iterator[tuple[list[str], dict[str, st
             "CIPHERSLIP_CREATE_RATE_PER_USER": "10000",
             "CIPHERSLIP_LOG_FORMAT": "text",
         }
-        vault = stack.enter_context(running(cipherslip("vault", "--port", str(vault_port)),
+        vault = stack.enter_context(process(cipherslip("vault", "--port", str(vault_port)),
                                             environment, tmp_path / "vault.log"))
         _wait_until_up(f"http://127.0.0.1:{vault_port}/healthz", vault)
         for number, port in enumerate(ports):
-            api = stack.enter_context(running(
+            api = stack.enter_context(process(
                 cipherslip("api", "--port", str(port)),
                 {**environment, "CIPHERSLIP_BASE_URL": f"http://127.0.0.1:{port}"},
                 tmp_path / f"api{number}.log"))
             _wait_until_up(f"http://127.0.0.1:{port}/healthz", api)
-        stack.enter_context(running(cipherslip("scheduler"), environment,
+        stack.enter_context(process(cipherslip("scheduler"), environment,
                                     tmp_path / "scheduler.log"))
         yield [f"http://127.0.0.1:{port}" for port in ports], environment
 
