@@ -175,6 +175,10 @@ def verify_chain(db: sessionmaker[Session], tenant_id: str) -> ChainReport:
     link, and how many events still wait for the sequencer."""
     expected_seq, expected_prev = 1, GENESIS
     with db() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # One snapshot for the head and every event: the sequencer may link more while
+            # we read, and a head newer than the events we saw would look like deletions.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         head = session.get(AuditChainHead, tenant_id)
         unlinked, oldest = _unlinked(session, tenant_id)
         intact = ChainReport(tenant_id, 0, GENESIS, unlinked=unlinked,

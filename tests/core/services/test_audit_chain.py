@@ -230,3 +230,33 @@ def test_concurrent_writers_and_sequencers_do_not_fork_skip_or_reorder(
     for writer in range(writers):
         mine = [actor for _, actor in chain if (actor or "").startswith(f"w{writer}-")]
         assert mine == [f"w{writer}-{index}@example.com" for index in range(per_writer)]
+
+
+def test_verify_never_reports_a_break_while_the_sequencer_links(postgres_url: str) -> None:
+    """verify reads the head and the events in one snapshot: a sequencer linking in between
+    must not look like deleted events."""
+    engine = create_db_engine(postgres_url)
+    db = create_session_factory(engine)
+    log = AuditLog(MovableClock())
+    with db.begin() as session:
+        for index in range(1500):
+            log.record(session, "paper_secret_access_denied", tenant_id="racing",
+                       actor=Actor(f"user{index}@example.com"), client=ClientInfo(None))
+    linking = threading.Event()
+    linking.set()
+
+    def sequence() -> None:
+        while linking.is_set() and link_pending(db, batch_size=20):
+            pass
+
+    sequencer = threading.Thread(target=sequence)
+    sequencer.start()
+    try:
+        reports = [verify_chain(db, "racing") for _ in range(15)]
+    finally:
+        linking.clear()
+        sequencer.join()
+        empty_all_tables(engine)
+        engine.dispose()
+    assert all(report.ok for report in reports), [report.reason for report in reports]
+    assert all(report.events + report.unlinked == 1500 for report in reports)
