@@ -29,6 +29,7 @@ from tests.support.async_client import (
     create_text,
     reveal_refused,
     reveal_text,
+    run_async,
     signed_in,
 )
 from tests.support.databases import postgres_database
@@ -110,7 +111,7 @@ def test_two_api_processes_never_fork_skip_or_reorder_the_chain(
     creators = [signed_in(apis[number], f"creator{number}@example.com") for number in (0, 1)]
     colleagues = [signed_in(apis[number], f"colleague{number}@example.com")
                   for number in (1, 0)]
-    shared = asyncio.run(exchange(apis, creators, colleagues))
+    shared = run_async(exchange(apis, creators, colleagues))
     expected = 3 * len(shared)  # created, opened, refused as burned
 
     verify = cipherslip("audit", "verify", "--tenant", "default")

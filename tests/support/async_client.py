@@ -8,9 +8,12 @@ pool serves everyone.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -21,6 +24,8 @@ from core.crypto.encoding import b64url_decode, b64url_encode
 from core.crypto.meta import ContentMeta, open_meta, seal_meta
 from tests.support.client import new_key_pair
 from tests.support.idp import csrf_token_from, sign_in
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,13 @@ class RequestFailed(Exception):
     def __init__(self, what: str, status: int, body: str) -> None:
         super().__init__(f"{what}: HTTP {status}: {body[:300]}")
         self.status = status
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion on an event loop of its own, in a thread of its own:
+    a test may run while another loop owns the main thread (Playwright's sync API)."""
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, coroutine).result()
 
 
 def signed_in(base_url: str, email: str) -> Person:

@@ -6,7 +6,6 @@ Memory expiry follows the injected clock; Redis expiry follows Redis's own clock
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 import threading
@@ -28,6 +27,7 @@ from core.cache.memory import (
 )
 from core.cache.protocol import Cache, RateHit
 from core.cache.redis import create_redis_cache
+from tests.support.async_client import run_async
 from tests.support.clock import MovableClock
 from tests.support.requirements import require_redis
 
@@ -110,11 +110,11 @@ def test_session_round_trip_returns_a_copy(backend: Backend) -> None:
 def test_session_loads_the_same_on_the_event_loop(backend: Backend) -> None:
     store = backend.cache.sessions
     store.save(SESSION_ID, STATE, 60)
-    assert asyncio.run(store.load_async(SESSION_ID)) == STATE
-    assert asyncio.run(store.load_async(SESSION_ID)) == STATE  # a second event loop works too
-    assert asyncio.run(store.load_async("unknown-" + SESSION_ID[8:])) is None
+    assert run_async(store.load_async(SESSION_ID)) == STATE
+    assert run_async(store.load_async(SESSION_ID)) == STATE  # a second event loop works too
+    assert run_async(store.load_async("unknown-" + SESSION_ID[8:])) is None
     store.delete(SESSION_ID)
-    assert asyncio.run(store.load_async(SESSION_ID)) is None
+    assert run_async(store.load_async(SESSION_ID)) is None
 
 
 def test_unknown_session_is_none(backend: Backend) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ import redis
 
 from core.cache.redis import RedisSessionStore, create_redis_cache
 from core.errors import CacheUnavailable
+from tests.support.async_client import run_async
 from tests.support.clock import MovableClock
 from tests.support.requirements import require_redis
 from tests.support.servers import free_port
@@ -69,7 +69,7 @@ def test_default_prefix_is_cipherslip() -> None:
 
 @pytest.mark.parametrize("operation", [
     lambda cache: cache.sessions.load("session-id"),
-    lambda cache: asyncio.run(cache.sessions.load_async("session-id")),
+    lambda cache: run_async(cache.sessions.load_async("session-id")),
     lambda cache: cache.sessions.save("session-id", {"user": "alice"}, 60),
     lambda cache: cache.sessions.delete("session-id"),
     lambda cache: cache.rate_limiter.hit("login:ip:192.0.2.1", limit=1, window_seconds=60),
