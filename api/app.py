@@ -101,10 +101,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.oauth = create_oauth(settings)
 
     install_error_handlers(app)
-    for router in (auth.router, secrets.router, shares.router, magic_links.router,
-                   admin.router, downloads.router, users.router, health.router,
-                   metrics.router, pages.router, download_pages.router,
-                   admin_pages.router):
+    # Routes are tried in this order (no two routers share a path): the hot path first.
+    for router in (shares.router, pages.router, secrets.router, auth.router,
+                   magic_links.router, admin.router, downloads.router, users.router,
+                   health.router, metrics.router, download_pages.router, admin_pages.router):
         app.include_router(router)
     if settings.slack_enabled:
         # Imported here: deployments without Slack never load Bolt.
