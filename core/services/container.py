@@ -119,7 +119,7 @@ def build_services(
             files=files, drafts=drafts, lifecycle=lifecycle,
         ),
         reveal=RevealService(
-            settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,
+            settings=settings, engine=engine, blob_store=blob_store, vault=vault,
             lifecycle=lifecycle, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock,
             metrics=metrics, downloads=downloads,
         ),

@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, Select, bindparam, exists, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.cache.protocol import RateHit, RateLimiter
@@ -131,7 +130,6 @@ def _target_statement() -> Select[*tuple[Any, ...]]:
 class RevealService:
     settings: Settings
     engine: Engine
-    db: sessionmaker[Session]
     blob_store: BlobStore
     vault: VaultClient
     lifecycle: Lifecycle
