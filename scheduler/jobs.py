@@ -26,16 +26,8 @@ from core.errors import BlobStoreError
 from core.services import notices
 from core.services.audit_chain import link_pending
 from core.services.downloads import DOWNLOAD_WINDOW
-from core.services.lifecycle import (
-    ACTIVE,
-    BURNED,
-    EXPIRED,
-    FILE,
-    PENDING,
-    PENDING_TTL,
-    TERMINAL,
-    Lifecycle,
-)
+from core.services.lifecycle import Lifecycle
+from core.services.states import ACTIVE, BURNED, EXPIRED, FILE, PENDING, PENDING_TTL, TERMINAL
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from bot.blocks.common import (
     views_text,
     when,
 )
-from core.services.lifecycle import FILE
 from core.services.notice_state import NoticeState
+from core.services.states import FILE
 
 
 def notice_text(state: NoticeState) -> str:

@@ -21,13 +21,8 @@ from core.services import audit
 from core.services.audit import AuditLog, actor_of, to_ocsf
 from core.services.audit_filter import filter_clause
 from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import (
-    ACTIVE,
-    EXPIRED,
-    Lifecycle,
-    effective_status,
-    views_left,
-)
+from core.services.lifecycle import Lifecycle
+from core.services.states import ACTIVE, EXPIRED, effective_status, views_left
 from core.services.users import escape_like
 
 SECRET_STATUSES = ("all", "active", "expired", "burned", "revoked", "pending")

@@ -24,7 +24,7 @@ from core.db.models import Draft
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import policy
 from core.services.identity import Principal
-from core.services.lifecycle import INTERNAL
+from core.services.states import INTERNAL
 from core.services.users import UserDirectory
 
 DRAFT_TTL = timedelta(minutes=30)

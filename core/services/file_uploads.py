@@ -24,7 +24,7 @@ from core.crypto import csl1
 from core.db.models import Secret
 from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from core.services.identity import Principal
-from core.services.lifecycle import FILE, PENDING, PENDING_TTL
+from core.services.states import FILE, PENDING, PENDING_TTL
 from core.services.uploads import (
     FIRST_PART_BYTES,
     PART_BODY_BYTES,

@@ -15,87 +15,32 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import (
-    CTE,
-    Connection,
-    Insert,
-    Select,
-    Table,
-    Update,
-    and_,
-    bindparam,
-    case,
-    insert,
-    null,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
-from core.clock import Clock, as_utc
+from core.clock import Clock
 from core.db.engine import transaction
 from core.db.models import Secret
 from core.errors import BlobStoreError, Conflict
+from core.services import lifecycle_statements as statements
 from core.services import notices
-from core.services.audit import AUDIT_EVENTS, AUDIT_INSERT, Actor, AuditLog
+from core.services.audit import AUDIT_INSERT, Actor, AuditLog
 from core.services.identity import ClientInfo
-
-ACTIVE = "active"
-PENDING = "pending"
-EXPIRED = "expired"
-BURNED = "burned"
-REVOKED = "revoked"
-TERMINAL = (EXPIRED, BURNED, REVOKED)
-# A pending secret must be completed within this time or it is abandoned (and removed).
-PENDING_TTL = timedelta(hours=1)
-
-TEXT = "text"  # secret types: text formats (<= 64 KiB) and files (<= 1 GiB)
-FILE = "file"
-INTERNAL = "internal"  # recipients are org users, proven by SSO
-EXTERNAL = "external"  # recipients are email addresses, proven by magic links
+from core.services.states import (
+    ACTIVE,
+    BURNED,
+    EXPIRED,
+    PENDING_TTL,
+    REVOKED,
+    SecretRecord,
+    effective_status,
+)
 
 log = logging.getLogger(__name__)
-
-
-class SecretState(Protocol):
-    """What status and views are computed from (a ``Secret`` row or a lighter query result)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def expires_at(self) -> datetime: ...
-    @property
-    def view_limit(self) -> int | None: ...
-    @property
-    def views_used(self) -> int: ...
-
-
-class SecretRecord(SecretState, Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def tenant_id(self) -> str: ...
-    @property
-    def blob_key(self) -> str | None: ...
-
-
-def effective_status(secret: SecretState, now: datetime) -> str:
-    """The status as users must see it, even before the purge job has run."""
-    if secret.status == ACTIVE and as_utc(secret.expires_at) <= now:
-        return EXPIRED
-    return secret.status
-
-
-def views_left(secret: SecretState) -> int | None:
-    if secret.view_limit is None:
-        return None
-    return max(0, secret.view_limit - secret.views_used)
 
 
 @dataclass(frozen=True)
@@ -129,12 +74,12 @@ class Lifecycle:
         }
         if connection.dialect.name == "postgresql":
             activated = connection.execute(
-                _activate_with_event_statement(tuple(event)),
-                {**activating, **{f"event_{name}": value for name, value in event.items()}},
+                statements.activate_with_event_statement(tuple(event)),
+                {**activating, **statements.event_parameters(event)},
             ).first() is not None
         else:
             with transaction(connection):
-                activated = bool(connection.execute(_activate_statement(), activating)
+                activated = bool(connection.execute(statements.activate_statement(), activating)
                                  .rowcount)
                 if activated:
                     connection.execute(AUDIT_INSERT, event)
@@ -157,12 +102,12 @@ class Lifecycle:
         taking = {"target_id": secret_id, "tenant": tenant_id, "now": now}
         if connection.dialect.name == "postgresql":
             row = connection.execute(
-                _view_with_event_statement(tuple(event), self.notices),
-                {**taking, **{f"event_{name}": value for name, value in event.items()}},
+                statements.view_with_event_statement(tuple(event), self.notices),
+                {**taking, **statements.event_parameters(event)},
             ).one_or_none()
         else:
             with transaction(connection):
-                row = connection.execute(_view_statement(), taking).one_or_none()
+                row = connection.execute(statements.view_statement(), taking).one_or_none()
                 if row is not None:
                     connection.execute(AUDIT_INSERT, event)
                     if self.notices:
@@ -241,10 +186,10 @@ class Lifecycle:
             log.warning("ciphertext delete failed; will retry", extra={"secret_id": secret_id})
             remember = {"secret_id": secret_id, "kept_key": blob_key}
             if connection is not None:
-                connection.execute(_remember_blob_statement(), remember)
+                connection.execute(statements.remember_blob_statement(), remember)
             else:
                 with self.db.begin() as session:
-                    session.execute(_remember_blob_statement(), remember)
+                    session.execute(statements.remember_blob_statement(), remember)
             return False
         return True
 
@@ -260,108 +205,8 @@ class Lifecycle:
             return False
         forgotten = {"secret_id": secret_id, "deleted_key": blob_key}
         if connection is not None:
-            connection.execute(_forget_blob_statement(), forgotten)
+            connection.execute(statements.forget_blob_statement(), forgotten)
         else:
             with self.db.begin() as session:
-                session.execute(_forget_blob_statement(), forgotten)
+                session.execute(statements.forget_blob_statement(), forgotten)
         return True
-
-
-# The hot path's statements, built once per process: building a statement and computing its
-# cache key cost more than executing it. Values travel as bound parameters, named unlike any
-# column of the tables involved: SQLAlchemy adds a SET for every parameter named after a
-# column of an UPDATE, nested ones included.
-_SECRETS: Table = Secret.__table__  # type: ignore[assignment]
-
-
-@cache
-def _activate_statement() -> Update:
-    secrets = _SECRETS.c
-    return (
-        update(_SECRETS)
-        .where(secrets.id == bindparam("target_id"), secrets.tenant_id == bindparam("tenant"),
-               secrets.creator_id == bindparam("creator"), secrets.status == PENDING,
-               secrets.created_at > bindparam("created_after"))
-        .values(status=ACTIVE, activated_at=bindparam("now"),
-                sealed_meta=bindparam("new_sealed_meta"), blob_key=bindparam("new_blob_key"),
-                content_size=bindparam("new_content_size"), upload_id=None)
-    )
-
-
-@cache
-def _activate_with_event_statement(event_columns: tuple[str, ...]) -> Insert:
-    """``WITH activated AS (UPDATE … RETURNING) INSERT audit … FROM activated RETURNING``."""
-    activated = _activate_statement().returning(_SECRETS.c.id).cte("activated")
-    return _event_from(activated, event_columns).returning(AUDIT_EVENTS.c.id)
-
-
-def _event_from(source: CTE, event_columns: tuple[str, ...]) -> Insert:
-    """INSERT the event (``event_<column>`` parameters) once per row of ``source``."""
-    return insert(AUDIT_EVENTS).from_select(
-        list(event_columns),
-        select(*(bindparam(f"event_{name}", type_=AUDIT_EVENTS.c[name].type)
-                 for name in event_columns)).select_from(source),
-    )
-
-
-@cache
-def _view_statement() -> Update:
-    """One view, if one is left: the last one burns and shreds in the same UPDATE (SET
-    expressions see the row as it was)."""
-    secrets = _SECRETS.c
-    last_view = and_(secrets.view_limit.is_not(None),
-                     secrets.views_used + 1 >= secrets.view_limit)
-    now = bindparam("now", type_=secrets.ended_at.type)
-    return (
-        update(_SECRETS)
-        .where(secrets.id == bindparam("target_id"), secrets.tenant_id == bindparam("tenant"),
-               secrets.status == ACTIVE, secrets.expires_at > now,
-               or_(secrets.view_limit.is_(None), secrets.views_used < secrets.view_limit))
-        .values(
-            views_used=secrets.views_used + 1,
-            status=case((last_view, BURNED), else_=secrets.status),
-            ended_at=case((last_view, now), else_=secrets.ended_at),
-            wrapped_key=case((last_view, null()), else_=secrets.wrapped_key),
-            sealed_meta=case((last_view, null()), else_=secrets.sealed_meta),
-            # A text's ciphertext is deleted right after (``discard_burned_text``); a file's
-            # stays for its download window, and the scheduler purges it.
-            blob_key=case((and_(last_view, secrets.secret_type != FILE), null()),
-                          else_=secrets.blob_key),
-        )
-        .returning(secrets.id, secrets.views_used, secrets.status)
-    )
-
-
-@cache
-def _view_with_event_statement(event_columns: tuple[str, ...], with_notices: bool) -> Select[
-        tuple[int, str]]:
-    """``WITH taken AS (UPDATE … RETURNING), INSERT audit … FROM taken[, UPDATE notices …
-    IN taken] SELECT … FROM taken``: PostgreSQL runs all of it in one snapshot, and an
-    autocommitted statement is atomic. The event's values are ``event_<column>``."""
-    taken = _view_statement().cte("taken")
-    audited = _event_from(taken, event_columns).cte("audited")
-    statement = select(taken.c.views_used, taken.c.status).add_cte(audited)
-    if with_notices:
-        now = bindparam("now", type_=_SECRETS.c.ended_at.type)
-        statement = statement.add_cte(
-            notices.touch_statement(select(taken.c.id), now).cte("noticed"))
-    return statement
-
-
-@cache
-def _forget_blob_statement() -> Update:
-    secrets = _SECRETS.c
-    return (update(_SECRETS)
-            .where(secrets.id == bindparam("secret_id"),
-                   secrets.blob_key == bindparam("deleted_key"), secrets.status.in_(TERMINAL))
-            .values(blob_key=None))
-
-
-
-@cache
-def _remember_blob_statement() -> Update:
-    secrets = _SECRETS.c
-    return (update(_SECRETS)
-            .where(secrets.id == bindparam("secret_id"), secrets.blob_key.is_(None),
-                   secrets.status.in_(TERMINAL))
-            .values(blob_key=bindparam("kept_key")))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
 from core.db.models import Secret
-from core.services.lifecycle import PENDING, effective_status
+from core.services.states import PENDING, effective_status
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from core.mail.protocol import Mailer
 from core.services import audit
 from core.services.audit import Actor, AuditLog
 from core.services.identity import ClientInfo
-from core.services.lifecycle import ACTIVE, EXTERNAL, PENDING, effective_status
 from core.services.policy import normalize_email
+from core.services.states import ACTIVE, EXTERNAL, PENDING, effective_status
 from core.settings import Settings
 
 MAGIC_LINK_TTL = timedelta(minutes=15)

@@ -15,13 +15,8 @@ from core.errors import AccessDenied, InvalidInput, NotFound
 from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import (
-    ACTIVE,
-    PENDING,
-    Lifecycle,
-    effective_status,
-    views_left,
-)
+from core.services.lifecycle import Lifecycle
+from core.services.states import ACTIVE, PENDING, effective_status, views_left
 from core.settings import Settings
 
 LIST_FILTERS = ("active", "all")

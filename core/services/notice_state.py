@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.db.models import AuditEvent, Secret
 from core.services import audit
-from core.services.lifecycle import effective_status, views_left
+from core.services.states import effective_status, views_left
 
 OPEN_EVENTS = (audit.OPENED_INTERNAL, audit.OPENED_EXTERNAL)
 REVOKE_EVENTS = (audit.REVOKED, audit.REVOKED_ADMIN)

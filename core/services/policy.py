@@ -11,7 +11,7 @@ from core.crypto import csl1
 from core.crypto.hpke import parse_public_key
 from core.crypto.meta import FORMATS
 from core.errors import InvalidInput, PayloadTooLarge
-from core.services.lifecycle import FILE, TEXT
+from core.services.states import FILE, TEXT
 from core.services.uploads import FILE_MAX_BYTES
 
 INTERNAL_RECIPIENTS_MAX = 128

@@ -40,15 +40,8 @@ from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.downloads import DownloadService
 from core.services.identity import ClientInfo, Guest, Viewer
-from core.services.lifecycle import (
-    ACTIVE,
-    EXTERNAL,
-    FILE,
-    PENDING,
-    Lifecycle,
-    effective_status,
-    views_left,
-)
+from core.services.lifecycle import Lifecycle
+from core.services.states import ACTIVE, EXTERNAL, FILE, PENDING, effective_status, views_left
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
 

@@ -26,7 +26,8 @@ from core.services.audit import Actor, AuditLog
 from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
-from core.services.lifecycle import ACTIVE, FILE, INTERNAL, PENDING, Lifecycle
+from core.services.lifecycle import Lifecycle
+from core.services.states import ACTIVE, FILE, INTERNAL, PENDING
 from core.services.users import UserDirectory
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
