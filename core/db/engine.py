@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,11 @@ _IN_TRANSACTION = "cipherslip_in_transaction"
 
 
 DEFAULT_POOL_SIZE = 8
+# A pooled connection idle this long is pinged before it is lent (one round trip). One in
+# steady use is not: its last statement proved it alive, and a ping on every checkout was a
+# round trip on every request.
+IDLE_PING_SECONDS = 5.0
+_RETURNED_AT = "cipherslip_returned_at"
 
 
 def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
@@ -26,7 +32,9 @@ def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -
     few more are lent for nested uses, and closed when returned."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=10)
+        _ping_idle_connections(engine)
+        return engine
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
@@ -35,6 +43,34 @@ def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -
     )
     _serialize_sqlite_writers(engine)
     return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a connection that sat idle before lending it, and only then.
+
+    A connection the server dropped while it was idle (a restart, a proxy's idle timeout) is
+    replaced before any request sees it. One that dies in use fails that statement, and
+    SQLAlchemy then invalidates every older connection in the pool, so the others reconnect
+    on their next checkout instead of failing one by one.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is None or time.monotonic() - returned_at < IDLE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool discards this connection and lends a new one.
+                raise exc.DisconnectionError(str(error)) from error
+            raise
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

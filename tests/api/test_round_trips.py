@@ -1,5 +1,5 @@
 """The hot path's database budget, counted on the wire: a proxy between the api and
-PostgreSQL counts every round trip (statements, BEGIN/COMMIT, the pool's liveness pings)."""
+PostgreSQL counts every round trip (statements, BEGIN/COMMIT, any liveness ping)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from tests.support.pg_round_trips import RoundTripCounter, counting_proxy
 from tests.support.stack import Stack, VaultServer, running_stack
 
 # Per request, as documented in docs/ARCHITECTURE.md (the reveal transaction).
-REVEAL_BUDGET = 3  # pooled connection's ping, the secret with the viewer's right, the view
-CREATE_BUDGET = 5  # reserve: ping + one statement; complete: ping, the pending secret, activation
+REVEAL_BUDGET = 2  # the secret with the viewer's right, the view
+CREATE_BUDGET = 3  # reserve: one statement; complete: the pending secret, activation
 
 
 @pytest.fixture

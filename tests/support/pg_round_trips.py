@@ -104,10 +104,21 @@ def counting_proxy(upstream_host: str, upstream_port: int) -> Iterator[
         ready.set()
         return server
 
+    async def shut_down(server: asyncio.Server) -> None:
+        server.close()
+        pipes = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pipes:
+            task.cancel()
+        await asyncio.gather(*pipes, return_exceptions=True)
+
     def run() -> None:
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(serve())
+        server = loop.run_until_complete(serve())
         loop.run_forever()
+        # Closed here, in its own thread: pipes left to the garbage collector would try to
+        # close their sockets on a loop that no longer runs.
+        loop.run_until_complete(shut_down(server))
+        loop.close()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
