@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,8 +50,13 @@ class CreatedSecretOut(BaseModel):
     upload: UploadPlanOut | None = None
 
 
+# base64url of the 16-byte key check is 22 characters.
+EncodedKeyCheck = Annotated[str, Field(min_length=1, max_length=32)]
+
+
 class CompleteBody(Body):
     sealed_meta: str = Field(max_length=4096)
+    key_check: EncodedKeyCheck
     # A text's CSL1 stream, base64url (its size is checked on the decoded bytes); absent for
     # a file, whose parts were uploaded before.
     content: str | None = Field(default=None, max_length=COMPLETE_CONTENT_MAX_CHARS)
@@ -66,6 +71,8 @@ class CompletedOut(BaseModel):
 
 class RevealBody(Body):
     public_key: str = Field(max_length=200)
+    # What the recipient's browser computed from its link; required by secrets that have one.
+    key_check: EncodedKeyCheck | None = None
 
 
 class RevealedOut(BaseModel):
@@ -88,6 +95,7 @@ class PartUrlsOut(BaseModel):
 
 
 class ShareOut(BaseModel):
+    secret_id: str
     share_code: str
     status: str
     label: str | None
@@ -96,6 +104,7 @@ class ShareOut(BaseModel):
     expires_at: datetime
     views_left: int | None
     secret_type: str
+    key_check: str | None  # base64url; None for secrets shared before key checks
 
 
 class SecretOut(BaseModel):

@@ -142,3 +142,15 @@ class StreamTruncatedError(CryptoError):
 
 class InvalidShareCode(InvalidInput):
     code = "invalid_share_code"
+
+
+class LinkDamaged(InvalidInput):
+    """The link's key does not match the secret's key check: the link was cut or altered on
+    its way (mail clients and chat apps do both). No view was used."""
+
+    code = "link_damaged"
+
+    def __init__(self) -> None:
+        super().__init__("This link is damaged or incomplete, so it cannot open the secret. "
+                         "No view was used: ask the sender for the whole link.",
+                         field="key_check")

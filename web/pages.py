@@ -20,6 +20,7 @@ from api.deps import (
     TemplatesDep,
 )
 from core.clock import as_utc
+from core.crypto.encoding import b64url_encode
 from core.crypto.sharecode import normalize_share_code
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import policy
@@ -38,6 +39,7 @@ def create_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     templates.env.filters["utc"] = lambda moment: as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
     templates.env.filters["iso"] = lambda moment: as_utc(moment).isoformat()
+    templates.env.filters["b64url"] = b64url_encode
     return templates
 
 

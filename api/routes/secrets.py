@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -116,11 +118,13 @@ async def complete(
     secret_id: str, body: CompleteBody, user: CurrentUser, services: ServicesDep, client: Client
 ) -> CompletedOut:
     """A text's ciphertext comes with its completion (one request); a file's came in parts."""
-    completed = await run_in_threadpool(
-        services.sharing.complete, user, secret_id,
-        b64url_decode(body.sealed_meta, field="sealed_meta"), client,
-        b64url_decode(body.content, field="content") if body.content is not None else None,
-    )
+    completed = await run_in_threadpool(partial(
+        services.sharing.complete, user, secret_id, client,
+        sealed_meta=b64url_decode(body.sealed_meta, field="sealed_meta"),
+        key_check=b64url_decode(body.key_check, field="key_check"),
+        content=b64url_decode(body.content, field="content") if body.content is not None
+        else None,
+    ))
     return CompletedOut(id=completed.secret_id, share_code=completed.share_code,
                         status=completed.status, share_url=completed.share_url)
 

@@ -20,7 +20,14 @@ async def share(
     share_code: str, viewer: CurrentViewer, services: ServicesDep, client: Client
 ) -> ShareOut:
     preview = await run_in_threadpool(services.reveal.preview, viewer, share_code, client)
-    return ShareOut.model_validate(preview, from_attributes=True)
+    return ShareOut(
+        secret_id=preview.secret_id, share_code=preview.share_code, status=preview.status,
+        label=preview.label,
+        creator_name=preview.creator_name, creator_email=preview.creator_email,
+        expires_at=preview.expires_at, views_left=preview.views_left,
+        secret_type=preview.secret_type,
+        key_check=b64url_encode(preview.key_check) if preview.key_check is not None else None,
+    )
 
 
 @router.post("/{share_code}/reveal")
@@ -28,8 +35,10 @@ async def reveal(
     share_code: str, body: RevealBody, viewer: CurrentViewer, services: ServicesDep, client: Client
 ) -> RevealedOut:
     public_key = b64url_decode(body.public_key, field="public_key")
+    key_check = (b64url_decode(body.key_check, field="key_check")
+                 if body.key_check is not None else None)
     revealed = await run_in_threadpool(services.reveal.reveal, viewer, share_code, public_key,
-                                       client)
+                                       client, key_check)
     return RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
         sealed_meta=b64url_encode(revealed.sealed_meta),

@@ -84,6 +84,10 @@ class Secret(Base):
     sealed_meta: Mapped[bytes | None] = mapped_column(LargeBinary)
     blob_key: Mapped[str | None] = mapped_column(String(512))
     content_size: Mapped[int | None] = mapped_column(BigInteger)
+    # The creator's browser's commitment to the link key (SPEC: key check), so that a
+    # recipient's browser tells a damaged link before it spends a view. None for secrets
+    # created before it existed: those reveal unchecked.
+    key_check: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     # Files: the plaintext size the creator declared (the upload must match it exactly), and
     # the blob store's id of the multipart upload in progress.
     declared_size: Mapped[int | None] = mapped_column(BigInteger)

@@ -60,7 +60,8 @@ class Lifecycle:
 
     def activate(
         self, connection: Connection, *, secret_id: str, tenant_id: str, creator_id: str,
-        sealed_meta: bytes, blob_key: str, content_size: int, event: dict[str, Any],
+        sealed_meta: bytes, key_check: bytes, blob_key: str, content_size: int,
+        event: dict[str, Any],
     ) -> datetime | None:
         """Make the creator's pending secret active with this content, and record ``event``
         (``AuditLog.values``) with it: one statement on PostgreSQL, a transaction on SQLite
@@ -70,7 +71,7 @@ class Lifecycle:
         activating = {
             "target_id": secret_id, "tenant": tenant_id, "creator": creator_id,
             "created_after": now - PENDING_TTL, "now": now, "new_sealed_meta": sealed_meta,
-            "new_blob_key": blob_key, "new_content_size": content_size,
+            "new_key_check": key_check, "new_blob_key": blob_key, "new_content_size": content_size,
         }
         if connection.dialect.name == "postgresql":
             activated = connection.execute(

@@ -44,7 +44,8 @@ def activate_statement() -> Update:
                secrets.creator_id == bindparam("creator"), secrets.status == PENDING,
                secrets.created_at > bindparam("created_after"))
         .values(status=ACTIVE, activated_at=bindparam("now"),
-                sealed_meta=bindparam("new_sealed_meta"), blob_key=bindparam("new_blob_key"),
+                sealed_meta=bindparam("new_sealed_meta"), key_check=bindparam("new_key_check"),
+                blob_key=bindparam("new_blob_key"),
                 content_size=bindparam("new_content_size"), upload_id=None)
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 from core.crypto import csl1
 from core.crypto.hpke import parse_public_key
+from core.crypto.kdf import KEY_CHECK_SIZE
 from core.crypto.meta import FORMATS
 from core.errors import InvalidInput, PayloadTooLarge
 from core.services.states import FILE, TEXT
@@ -162,6 +164,19 @@ def check_upload(secret_type: str, stream_head: bytes, stream_length: int) -> No
         raise upload_too_large(secret_type)
     if csl1.plaintext_size(stream_length) > max_plaintext_bytes(secret_type):
         raise upload_too_large(secret_type)
+
+
+def check_key_check(key_check: bytes) -> None:
+    if len(key_check) != KEY_CHECK_SIZE:
+        raise InvalidInput(f"key_check must be {KEY_CHECK_SIZE} bytes", field="key_check")
+
+
+def key_check_holds(stored: bytes | None, presented: bytes | None) -> bool:
+    """Whether a reveal's link matches the secret's key check. Secrets shared before key
+    checks existed have none and are not checked; otherwise a missing check fails."""
+    if stored is None:
+        return True
+    return presented is not None and hmac.compare_digest(stored, presented)
 
 
 def check_sealed_meta(sealed_meta: bytes) -> None:

@@ -30,13 +30,14 @@ from core.db.models import Secret, SecretRecipient, User
 from core.errors import (
     AccessDenied,
     BlobNotFound,
+    LinkDamaged,
     NotFound,
     RateLimited,
     SecretUnavailable,
     ServiceUnavailable,
 )
 from core.metrics import Metrics
-from core.services import audit
+from core.services import audit, policy
 from core.services.audit import AuditLog, actor_of
 from core.services.downloads import DownloadService
 from core.services.identity import ClientInfo, Guest, Viewer
@@ -58,6 +59,7 @@ class ShareEntry:
 
 @dataclass(frozen=True)
 class SharePreview:
+    secret_id: str
     share_code: str
     status: str
     label: str | None
@@ -66,6 +68,7 @@ class SharePreview:
     expires_at: datetime
     views_left: int | None
     secret_type: str
+    key_check: bytes | None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class ShareTarget:
     expires_at: datetime
     wrapped_key: bytes | None
     sealed_meta: bytes | None
+    key_check: bytes | None
     blob_key: str | None
     content_size: int | None
     creator_name: str
@@ -112,8 +116,9 @@ def _target_statement() -> Select[*tuple[Any, ...]]:
         select(Secret.id, Secret.tenant_id, Secret.share_code, Secret.audience,
                Secret.secret_type, Secret.label, Secret.status, Secret.view_limit,
                Secret.views_used, Secret.expires_at, Secret.wrapped_key, Secret.sealed_meta,
-               Secret.blob_key, Secret.content_size, User.name.label("creator_name"),
-               User.email.label("creator_email"), is_recipient.label("is_recipient"))
+               Secret.key_check, Secret.blob_key, Secret.content_size,
+               User.name.label("creator_name"), User.email.label("creator_email"),
+               is_recipient.label("is_recipient"))
         .join(User, User.id == Secret.creator_id)
         .where(Secret.share_code == bindparam("code"), Secret.tenant_id == bindparam("tenant"))
     )
@@ -191,6 +196,7 @@ class RevealService:
             target = self._load(connection, viewer, share_code)
             self._authorize(connection, viewer, client, target)
         return SharePreview(
+            secret_id=target.id,
             share_code=target.share_code,
             status=effective_status(target, self.clock.now()),
             label=target.label,
@@ -199,6 +205,7 @@ class RevealService:
             expires_at=target.expires_at,
             views_left=views_left(target),
             secret_type=target.secret_type,
+            key_check=target.key_check,
         )
 
     def _throttle(self, viewer: Viewer, client: ClientInfo, kind: str, share_code: str) -> None:
@@ -232,7 +239,8 @@ class RevealService:
         raise SecretUnavailable(status)
 
     def reveal(
-        self, viewer: Viewer, share_code: str, public_key: bytes, client: ClientInfo
+        self, viewer: Viewer, share_code: str, public_key: bytes, client: ClientInfo,
+        key_check: bytes | None = None,
     ) -> RevealedSecret:
         started = time.perf_counter()
         parse_public_key(public_key)  # a bad key is the caller's 422, not the vault's refusal
@@ -241,6 +249,11 @@ class RevealService:
             target = self._load(connection, viewer, share_code)
             self._authorize(connection, viewer, client, target)
             self._refuse_unavailable(connection, viewer, client, target)
+            if not policy.key_check_holds(target.key_check, key_check):
+                # Before the vault is asked and before a view is taken: a damaged link costs
+                # nothing but this audited refusal.
+                self._deny(connection, viewer, client, target, "link_damaged")
+                raise LinkDamaged
             if target.blob_key is None or target.wrapped_key is None or (
                     target.sealed_meta is None):
                 self._refuse_ended_meanwhile(connection, viewer, client, target)

@@ -155,14 +155,15 @@ class SharingService:
                     self.drafts.use(connection, principal, draft_token, row["id"])
 
     def complete(
-        self, principal: Principal, secret_id: str, sealed_meta: bytes, client: ClientInfo,
-        content: bytes | None = None,
+        self, principal: Principal, secret_id: str, client: ClientInfo, *, sealed_meta: bytes,
+        key_check: bytes, content: bytes | None = None,
     ) -> CompletedSecret:
         """Activate a pending secret with its content: a text's ciphertext arrives here, in
         the same request; a file's parts must all be there and assemble into exactly the
         declared size. On PostgreSQL a text costs two statements: the pending secret, then
         its activation with the audit event."""
         policy.check_sealed_meta(sealed_meta)
+        policy.check_key_check(key_check)
         with autocommit_connection(self.engine) as connection:
             secret = own_pending(connection, principal, secret_id, self.clock)
             if secret.secret_type == FILE:
@@ -188,7 +189,8 @@ class SharingService:
             def activate() -> datetime | None:
                 return self.lifecycle.activate(
                     connection, secret_id=secret.id, tenant_id=principal.tenant_id,
-                    creator_id=principal.user_id, sealed_meta=sealed_meta, blob_key=blob_key,
+                    creator_id=principal.user_id, sealed_meta=sealed_meta, key_check=key_check,
+                    blob_key=blob_key,
                     content_size=content_size, event=event)
 
             if self.settings.slack_enabled:

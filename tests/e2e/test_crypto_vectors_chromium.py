@@ -41,6 +41,7 @@ CHUNK_SIZE = 7919
 
 CSL1_CASES = load_csl1()
 HPKE_CASES = load_json("hpke.json")
+KEY_CHECK_CASES = load_json("key_check.json")
 SHARE_CODES = load_json("share_codes.json")
 
 RUN_VECTORS_JS = """
@@ -107,6 +108,15 @@ async (chunkSize) => {
     });
   }
 
+  const keyChecks = {};
+  for (const vector of await fetchJson("key_check.json")) {
+    keyChecks[vector.name] = await outcome(async () => {
+      const derived = await lib.deriveKeyCheck(bytes(vector.link_key), vector.secret_id);
+      return { derived: lib.encodeBase64url(derived),
+               matches: lib.keyChecksMatch(derived, bytes(vector.key_check)) };
+    });
+  }
+
   const shareCodes = await fetchJson("share_codes.json");
   const encode = {};
   for (const { bits } of shareCodes.encode) {
@@ -116,7 +126,7 @@ async (chunkSize) => {
   for (const { input } of shareCodes.normalize) {
     normalize[input] = await outcome(() => lib.normalizeShareCode(input));
   }
-  return { csl1, hpke, encode, normalize };
+  return { csl1, hpke, keyChecks, encode, normalize };
 }
 """
 
@@ -213,6 +223,7 @@ def test_bundle_runs_in_a_secure_context_under_the_strict_csp(page: Page) -> Non
 def test_every_vector_was_run(results: dict[str, Any]) -> None:
     assert set(results["csl1"]) == {case["name"] for case in CSL1_CASES}
     assert set(results["hpke"]) == {case["name"] for case in HPKE_CASES}
+    assert set(results["keyChecks"]) == {case["name"] for case in KEY_CHECK_CASES}
     assert set(results["encode"]) == {case["bits"] for case in SHARE_CODES["encode"]}
     assert set(results["normalize"]) == {case["input"] for case in SHARE_CODES["normalize"]}
 
@@ -323,3 +334,10 @@ def test_browser_encrypts_a_stream_that_python_decrypts(page: Page) -> None:
     assert csl1.decrypt(stream, link_key, data_key, "secret-7") == plaintext
     sealed_meta = b64url_decode(made["sealedMeta"])
     assert open_meta(sealed_meta, link_key, data_key, "secret-7", stream[8:24]) == made["meta"]
+
+
+@pytest.mark.parametrize("case", KEY_CHECK_CASES, ids=lambda case: str(case["name"]))
+def test_key_check_vector(case: dict[str, Any], results: dict[str, Any]) -> None:
+    observed = results["keyChecks"][case["name"]]["value"]
+    assert observed["matches"] is case["matches"]
+    assert (observed["derived"] == case["key_check"]) is case["matches"]

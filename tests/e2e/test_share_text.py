@@ -139,8 +139,38 @@ def test_link_without_its_key_uses_no_view(browser_stack: BrowserStack) -> None:
     share_url = create_secret(creator, base_url)
     page = open_as(colleague, share_url.split("#")[0], "bob@example.com")
     expect(page.locator("#key-missing")).to_be_visible()
-    expect(page.get_by_role("button", name="Reveal content")).to_be_disabled()
+    expect(page.get_by_role("button", name="Reveal content")).to_be_hidden()
     page.goto(share_url.split("#")[0] + "#truncated-key")
     page.reload()
     expect(page.locator("#views-left")).to_have_text("1")
+    assert browser_stack.page_errors == []
+
+
+def test_a_damaged_link_says_so_and_uses_no_view_then_the_whole_link_reveals(
+    browser_stack: BrowserStack,
+) -> None:
+    base_url = browser_stack.stack.base_url
+    creator, colleague = browser_stack.person(), browser_stack.person()
+    share_url = create_secret(creator, base_url)
+    address, _, key_text = share_url.partition("#")
+    changed = "A" if key_text[10] != "A" else "B"
+    one_character_changed = f"{address}#{key_text[:10]}{changed}{key_text[11:]}"
+    half_the_key = f"{address}#{key_text[:len(key_text) // 2]}"
+
+    page = open_as(colleague, one_character_changed, "bob@example.com")
+    for damaged in (one_character_changed, half_the_key):
+        page.goto(damaged)
+        page.reload()
+        warning = page.locator("#key-missing")
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("damaged or incomplete")
+        expect(warning).to_contain_text("No view was used")
+        expect(page.get_by_role("button", name="Reveal content")).to_be_hidden()
+        expect(page.locator("#views-left")).to_have_text("1")  # as the server counts them
+
+    page.goto(share_url)
+    page.reload()
+    page.get_by_role("button", name="Reveal content").click()
+    expect(page.locator("#revealed")).to_be_visible()
+    assert page.locator("#secret-text").input_value() == SECRET_TEXT
     assert browser_stack.page_errors == []

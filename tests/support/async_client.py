@@ -21,6 +21,7 @@ import httpx
 from core.clock import SystemRandom
 from core.crypto import csl1, hpke
 from core.crypto.encoding import b64url_decode, b64url_encode
+from core.crypto.kdf import derive_key_check
 from core.crypto.meta import ContentMeta, open_meta, seal_meta
 from tests.support.client import new_key_pair
 from tests.support.idp import csrf_token_from, sign_in
@@ -97,6 +98,8 @@ async def create_text(
                             link_key, data_key, created["id"], header.salt)
     async with session.post(f"{base_url}{created['complete_url']}", headers=_headers(creator),
                             json={"sealed_meta": b64url_encode(sealed_meta),
+                                  "key_check": b64url_encode(
+                                      derive_key_check(link_key, created["id"])),
                                   "content": b64url_encode(stream)}) as response:
         await _json(response, "complete", 200)
     return Shared(created["share_code"], created["id"], link_key)
@@ -118,8 +121,10 @@ async def reveal_text(
 ) -> str:
     """Press "Reveal content": one POST, then decrypt as the browser does."""
     private_key, public_raw = new_key_pair()
+    key_check = derive_key_check(shared.link_key, shared.secret_id)
     async with session.post(f"{base_url}/api/v1/shares/{shared.share_code}/reveal",
-                            json={"public_key": b64url_encode(public_raw)},
+                            json={"public_key": b64url_encode(public_raw),
+                                  "key_check": b64url_encode(key_check)},
                             headers=_headers(recipient)) as response:
         revealed = await _json(response, "reveal", 200)
     data_key = hpke.open_data_key(b64url_decode(revealed["sealed_key"]), private_key,

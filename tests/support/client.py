@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from core.clock import SystemRandom
 from core.crypto import csl1, hpke
 from core.crypto.encoding import b64url_decode, b64url_encode
+from core.crypto.kdf import derive_key_check
 from core.crypto.meta import ContentMeta, open_meta, seal_meta
 from tests.support.idp import csrf_token_from, sign_in
 
@@ -77,7 +78,8 @@ class FileClientMixin:
                                             size=len(content)),
                                 link_key, data_key, created["id"], header.salt)
         done = self.api("POST", created["complete_url"],
-                        json={"sealed_meta": b64url_encode(sealed_meta)})
+                        json={"sealed_meta": b64url_encode(sealed_meta),
+                              "key_check": _key_check(link_key, created["id"])})
         assert done.status_code == 200, done.text
         return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
                          created["share_code"], created["id"], link_key)
@@ -101,7 +103,8 @@ class FileClientMixin:
         """(metadata, plaintext, the reveal answer) through the download link."""
         private_key, public_raw = new_key_pair()
         response = self.api("POST", f"/api/v1/shares/{link.share_code}/reveal",
-                            json={"public_key": b64url_encode(public_raw)})
+                            json={"public_key": b64url_encode(public_raw),
+                                  "key_check": _key_check(link.link_key, link.secret_id)})
         if response.status_code != 200:
             raise RevealFailed(response)
         revealed = response.json()
@@ -169,6 +172,7 @@ class BrowserLikeClient(FileClientMixin):
         )
         done = self.api("POST", created["complete_url"],
                         json={"sealed_meta": b64url_encode(sealed_meta),
+                              "key_check": _key_check(link_key, created["id"]),
                               "content": b64url_encode(stream)})
         assert done.status_code == 200, done.text
         return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
@@ -191,7 +195,8 @@ class BrowserLikeClient(FileClientMixin):
     def reveal(self, link: ShareLink) -> str:
         private_key, public_raw = new_key_pair()
         response = self.api("POST", f"/api/v1/shares/{link.share_code}/reveal",
-                            json={"public_key": b64url_encode(public_raw)})
+                            json={"public_key": b64url_encode(public_raw),
+                                  "key_check": _key_check(link.link_key, link.secret_id)})
         if response.status_code != 200:
             raise RevealFailed(response)
         revealed = response.json()
@@ -204,3 +209,8 @@ class BrowserLikeClient(FileClientMixin):
         plaintext = csl1.decrypt(stream, link.link_key, data_key, revealed["secret_id"])
         assert meta["size"] == len(plaintext)
         return plaintext.decode()
+
+
+def _key_check(link_key: bytes, secret_id: str) -> str:
+    """What a browser sends with completion and with a reveal (base64url)."""
+    return b64url_encode(derive_key_check(link_key, secret_id))

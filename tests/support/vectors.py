@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from core.crypto import csl1, hpke
 from core.crypto.encoding import b64url_encode
+from core.crypto.kdf import derive_key_check
 from core.crypto.meta import ContentMeta, seal_meta
 from core.crypto.sharecode import share_code_from_bits
 
@@ -226,12 +227,40 @@ def hpke_vectors() -> list[dict[str, Any]]:
     ]
 
 
+def key_check_vectors() -> list[dict[str, Any]]:
+    """``key_check`` is the secret's (what the creator's browser stored); ``matches`` says
+    whether ``link_key`` derives it for ``secret_id``."""
+    rng = NamedRandom("key checks")
+    whole = rng.token_bytes(32)
+    stored = derive_key_check(whole, SECRET_ID)
+    other_id = "0b9d6f1e-2c4a-4e7b-8f3d-5a1c9e7b2d60"
+    cases = [
+        {"name": "the creator's link", "secret_id": SECRET_ID, "link_key": whole,
+         "key_check": stored, "matches": True},
+        {"name": "an all-zero link key", "secret_id": SECRET_ID, "link_key": bytes(32),
+         "key_check": derive_key_check(bytes(32), SECRET_ID), "matches": True},
+        {"name": "another secret's id", "secret_id": other_id, "link_key": whole,
+         "key_check": derive_key_check(whole, other_id), "matches": True},
+        {"name": "a non-ASCII secret id", "secret_id": "clé-🔑", "link_key": whole,
+         "key_check": derive_key_check(whole, "clé-🔑"), "matches": True},
+        {"name": "one character of the link changed (a bit of byte 10)", "secret_id": SECRET_ID,
+         "link_key": _flip(whole, 10), "key_check": stored, "matches": False},
+        {"name": "the last byte changed", "secret_id": SECRET_ID,
+         "link_key": whole[:31] + bytes([whole[31] ^ 0x80]), "key_check": stored,
+         "matches": False},
+        {"name": "the right link for another secret", "secret_id": other_id, "link_key": whole,
+         "key_check": stored, "matches": False},
+    ]
+    return [_encode(case) for case in cases]
+
+
 def write_all() -> None:
     VECTOR_DIR.mkdir(parents=True, exist_ok=True)
     files = {
         "csl1.json": [_encode(case) for case in csl1_vectors()],
         "share_codes.json": share_code_vectors(),
         "hpke.json": hpke_vectors(),
+        "key_check.json": key_check_vectors(),
     }
     for name, content in files.items():
         (VECTOR_DIR / name).write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")

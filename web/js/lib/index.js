@@ -28,6 +28,7 @@ export {
   plaintextSize,
   streamSize,
 } from "./csl1.js";
+export { KEY_CHECK_SIZE, deriveKeyCheck, keyChecksMatch } from "./kdf.js";
 export { PUBLIC_KEY_SIZE, SEALED_KEY_SIZE, newRecipientKeyPair, openDataKey, sealInfo } from "./hpke.js";
 export { decodeLinkKey, encodeLinkKey, generateLinkKey } from "./linkkey.js";
 export { FORMATS, encodeMeta, openMeta, sealMeta } from "./meta.js";

@@ -34,3 +34,39 @@ export async function deriveAesGcmKey(linkKey, dataKey, salt, info, usages) {
     zeroize(inputKeyMaterial);
   }
 }
+
+export const KEY_CHECK_SIZE = 16;
+const KEY_CHECK_INFO_PREFIX = "cipherslip/v1/key-check|";
+
+/**
+ * The link key's check (SPEC §5): HKDF-SHA256(L, 32 zero bytes, "cipherslip/v1/key-check|" +
+ * secret id), 16 bytes. A damaged or cut-off link gives a different one, so the page can say
+ * so before it spends a view. The link key has 256 bits: the check gives nothing usable away.
+ * @param {Uint8Array} linkKey 32 bytes
+ * @param {string} secretId
+ * @returns {Promise<Uint8Array>} 16 bytes
+ */
+export async function deriveKeyCheck(linkKey, secretId) {
+  requireBytes(linkKey, "link key", KEY_SIZE);
+  const subtle = globalThis.crypto.subtle;
+  const hkdfKey = await subtle.importKey("raw", linkKey, "HKDF", false, ["deriveBits"]);
+  const bits = await subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32),
+      info: utf8Encode(KEY_CHECK_INFO_PREFIX + secretId) },
+    hkdfKey,
+    KEY_CHECK_SIZE * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+/**
+ * @param {Uint8Array} computed what this browser derived from its link
+ * @param {Uint8Array} stored the secret's key check, as the server holds it
+ * @returns {boolean} whether they are the same (every byte compared)
+ */
+export function keyChecksMatch(computed, stored) {
+  if (computed.length !== stored.length) return false;
+  let difference = 0;
+  for (let index = 0; index < computed.length; index += 1) difference |= computed[index] ^ stored[index];
+  return difference === 0;
+}

@@ -20,6 +20,7 @@ import {
   generateLinkKey,
   newRecipientKeyPair,
   openDataKey,
+  deriveKeyCheck,
   sealMeta,
 } from "../lib/index.js";
 import { ApiError, apiRequest } from "../ui/api.js";
@@ -205,8 +206,10 @@ async function encryptAndUpload(signal) {
       text.fill(0);
     }
     const sealedMeta = await sealMeta(meta, linkKey, dataKey, created.id, salt);
+    const keyCheck = await deriveKeyCheck(linkKey, created.id);
     const completed = await apiRequest("POST", created.complete_url, {
       sealed_meta: encodeBase64url(sealedMeta),
+      key_check: encodeBase64url(keyCheck),
       ...(stream ? { content: encodeBase64url(stream) } : {}),
     });
     return `${completed.share_url}#${encodeLinkKey(linkKey)}`;

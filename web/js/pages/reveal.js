@@ -10,7 +10,9 @@ import { fileNameFor, mediaTypeFor, prettyForDisplay } from "../formats/index.js
 import {
   decodeBase64url,
   decryptContent,
+  deriveKeyCheck,
   encodeBase64url,
+  keyChecksMatch,
   newRecipientKeyPair,
   openDataKey,
   openMeta,
@@ -62,15 +64,32 @@ async function showText(revealed, linkKey, dataKey, label) {
 }
 
 /**
+ * Whether this tab's link key is the one the secret was shared with, before any view is used.
+ * Secrets shared before key checks existed have none: their page cannot tell.
+ * @param {HTMLElement} panel carries the secret's id and key check
+ * @param {Uint8Array} linkKey
+ * @returns {Promise<{ matches: boolean, keyCheck: Uint8Array | null }>}
+ */
+async function checkLinkKey(panel, linkKey) {
+  const stored = panel.dataset.keyCheck;
+  if (!stored) return { matches: true, keyCheck: null };
+  const keyCheck = await deriveKeyCheck(linkKey, panel.dataset.secretId ?? "");
+  return { matches: keyChecksMatch(keyCheck, decodeBase64url(stored)), keyCheck };
+}
+
+/**
+ * @param {HTMLElement} panel
  * @param {string} shareCode
  * @param {string} label
  */
-async function reveal(shareCode, label) {
+async function reveal(panel, shareCode, label) {
   const linkKey = stashedLinkKey(shareCode);
   if (!linkKey) throw new Error("missing link key");
+  const { keyCheck } = await checkLinkKey(panel, linkKey);
   const { keyPair, publicKeyRaw } = await newRecipientKeyPair();
   const revealed = await apiRequest("POST", `/api/v1/shares/${shareCode}/reveal`, {
     public_key: encodeBase64url(publicKeyRaw),
+    ...(keyCheck ? { key_check: encodeBase64url(keyCheck) } : {}),
   });
   const dataKey = await openDataKey(keyPair, decodeBase64url(revealed.sealed_key), revealed.secret_id, "reveal");
   byId("views-left").textContent = revealed.views_left === null ? "Unlimited" : String(revealed.views_left);
@@ -88,6 +107,17 @@ async function reveal(shareCode, label) {
   }
 }
 
+/**
+ * The link's key is missing, cut off or altered: say so, and offer nothing that spends a view.
+ * A whole link opened afterwards (in this tab) replaces the damaged key.
+ * @param {string} shareCode
+ */
+function showDamagedLink(shareCode) {
+  forgetLinkKey(shareCode);
+  show(byId("key-missing"));
+  hide(byId("reveal-button"));
+}
+
 async function setUpSharePage() {
   const panel = byId("reveal-panel");
   const shareCode = panel.dataset.shareCode ?? "";
@@ -98,7 +128,14 @@ async function setUpSharePage() {
   button.disabled = true;
   // Opened from an email sign-in link in a new tab: the tab holding the link may pass the key.
   if (!stashedLinkKey(shareCode) && !(await requestKeyFromOtherTabs(shareCode))) {
-    show(byId("key-missing"));
+    showDamagedLink(shareCode);
+    return;
+  }
+  const linkKey = /** @type {Uint8Array} */ (stashedLinkKey(shareCode));
+  const { matches } = await checkLinkKey(panel, linkKey);
+  linkKey.fill(0);
+  if (!matches) {
+    showDamagedLink(shareCode);
     return;
   }
   button.disabled = false;
@@ -107,7 +144,7 @@ async function setUpSharePage() {
     button.disabled = true;
     button.textContent = "Decrypting…";
     try {
-      await reveal(shareCode, panel.dataset.label ?? "");
+      await reveal(panel, shareCode, panel.dataset.label ?? "");
     } catch (error) {
       if (error instanceof ApiError && error.status === 410) {
         forgetLinkKey(shareCode);
