@@ -89,7 +89,8 @@ def _pending(alice: BrowserLikeClient) -> dict[str, Any]:
 
 def _complete(alice: BrowserLikeClient, created: dict[str, Any], stream: bytes | None,
               sealed_meta: bytes | None = None) -> Any:
-    body: dict[str, Any] = {"sealed_meta": b64url_encode(sealed_meta or os.urandom(64))}
+    body: dict[str, Any] = {"sealed_meta": b64url_encode(sealed_meta or os.urandom(64)),
+                            "key_check": b64url_encode(os.urandom(16))}
     if stream is not None:
         body["content"] = b64url_encode(stream)
     return alice.api("POST", created["complete_url"], json=body)
@@ -182,7 +183,8 @@ def test_content_must_be_base64url(stack: Stack) -> None:
     alice = stack.user("alice@example.com")
     created = _pending(alice)
     response = alice.api("POST", created["complete_url"], json={
-        "sealed_meta": b64url_encode(os.urandom(64)), "content": "not base64url!"})
+        "sealed_meta": b64url_encode(os.urandom(64)), "key_check": b64url_encode(os.urandom(16)),
+        "content": "not base64url!"})
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "content"
 

@@ -158,7 +158,8 @@ def test_complete_verifies_every_part(file_stack: Stack) -> None:
     plan = UploadPlan(9 * 2**20)
     first_part = b"CSL1" + bytes(plan.part_size(1) - 4)
     alice.send_parts(created, [first_part])  # part 2 of 2 never sent
-    response = alice.api("POST", created["complete_url"], json={"sealed_meta": "A" * 40})
+    response = alice.api("POST", created["complete_url"], json={"sealed_meta": "A" * 40,
+                                                           "key_check": "A" * 22})
     assert response.status_code == 409
     assert "part 2 of 2 has not arrived" in response.json()["error"]["message"]
     with file_stack.services.db() as session:
