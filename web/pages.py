@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api.csrf import csrf_token, verify_csrf
 from api.deps import (
@@ -24,6 +26,7 @@ from core.crypto.encoding import b64url_encode
 from core.crypto.sharecode import normalize_share_code
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import policy
+from core.services.activity_text import describe
 from core.services.identity import Guest, Principal
 from core.services.uploads import FILE_MAX_BYTES
 
@@ -35,11 +38,19 @@ router = APIRouter(include_in_schema=False)
 
 
 
+def time_element(moment: datetime) -> Markup:
+    """A moment as exact UTC text; the page script makes it relative and local, keeping the
+    UTC time on hover and focus."""
+    utc = as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time class="when" datetime="{}" data-utc="{}" title="{}" tabindex="0">{}'
+                  "</time>").format(as_utc(moment).isoformat(), utc, utc, utc)
+
+
 def create_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-    templates.env.filters["utc"] = lambda moment: as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
-    templates.env.filters["iso"] = lambda moment: as_utc(moment).isoformat()
     templates.env.filters["b64url"] = b64url_encode
+    templates.env.filters["when"] = time_element
+    templates.env.filters["describe"] = describe
     return templates
 
 

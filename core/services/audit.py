@@ -25,6 +25,8 @@ REVOKED_ADMIN = "paper_secret_revoked_admin"
 MAGIC_LINK_CREATED = "paper_secret_magic_link_created"
 ACCESS_DENIED = "paper_secret_access_denied"
 FILE_DOWNLOADED = "paper_secret_file_downloaded"
+EVENT_NAMES = (SECRET_CREATED, OPENED_INTERNAL, OPENED_EXTERNAL, REVOKED, REVOKED_ADMIN,
+               MAGIC_LINK_CREATED, ACCESS_DENIED, FILE_DOWNLOADED)
 
 SUCCESS = "Success"
 FAILURE = "Failure"

@@ -63,6 +63,8 @@ def test_super_admin_filters_inspects_and_revokes(browser_stack: BrowserStack) -
     page_text = admin.content()
     assert b64url_encode(wrapped_key) not in page_text and wrapped_key.hex() not in page_text
     admin.get_by_role("button", name="Revoke").click()
+    admin.get_by_role("dialog", name="Revoke this secret as an administrator?").get_by_role(
+        "button", name="Revoke").click()
     expect(admin.locator("#secret-status")).to_have_text("Revoked")
     expect(admin.get_by_role("status")).to_contain_text("Revoked")
     assert stack.stored_blobs(link.secret_id) == []

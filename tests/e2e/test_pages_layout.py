@@ -59,6 +59,10 @@ def test_every_page_fits_a_phone_and_passes_axe(browser_stack: BrowserStack) -> 
     secrets_page.locator("table a").first.click()
     expect(secrets_page).to_have_url(re.compile(r"/secrets/[0-9a-f-]+$"))
     problems += check_page(secrets_page, "a secret's page")
+    secrets_page.get_by_role("button", name="Revoke").click()
+    expect(secrets_page.get_by_role("dialog")).to_be_visible()
+    problems += check_page(secrets_page, "revoke confirmation")
+    secrets_page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
 
     # Signed out: home, a share link's sign-in page, a missing secret, the magic link landing.
     problems += check_page(visit(visitor, base_url + "/"), "home, signed out")
@@ -68,6 +72,10 @@ def test_every_page_fits_a_phone_and_passes_axe(browser_stack: BrowserStack) -> 
 
     # The recipient before and after the reveal, and once it burned; an outsider is denied.
     share = open_as(colleague, share_url, "bob@example.com")
+    expires = share.locator("time.when")
+    expect(expires).to_have_text("in 23 hours")  # shared for a day, moments ago
+    exact = re.compile(r"\(your time\) · \d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+    expect(expires).to_have_attribute("title", exact)
     problems += check_page(share, "share page")
     share.get_by_role("button", name="Reveal content").click()
     expect(share.locator("#revealed")).to_be_visible()

@@ -13,7 +13,7 @@ from tests.support.requirements import require_node
 REPO = Path(__file__).resolve().parents[2]
 WEB_DIR = REPO / "web"
 DIST_DIR = WEB_DIR / "static" / "dist"
-BUNDLES = ("cipherslip-crypto.js", "create.js", "reveal.js", "verify.js", "fragment.js",
+BUNDLES = ("cipherslip-crypto.js", "create.js", "reveal.js", "verify.js", "common.js",
            "download-sw.js")
 
 

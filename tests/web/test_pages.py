@@ -73,7 +73,8 @@ def test_detail_page_shows_activity_and_revokes_through_its_form(stack: Stack) -
     bob.reveal(link)
     detail = alice.http.get(f"/secrets/{link.secret_id}")
     words = text_of(detail.text)
-    assert "paper_secret_opened_internal" in words and "bob@example.com" in words
+    assert "Opened by bob@example.com" in words and "Shared by alice@example.com" in words
+    assert "paper_secret" not in words
     assert f"/s/{link.share_code}#…" in words  # the key is not known to the server
     assert "1 of 5" in words
 
