@@ -46,8 +46,21 @@ def create_secret(creator: BrowserContext, base_url: str) -> str:
     page.get_by_role("button", name="Share secret").click()
     expect(page.locator("#result")).to_be_visible()
     share_url = page.locator("#share-url").input_value()
-    page.get_by_role("button", name="Copy").click()
+    summary = page.locator("#result-summary")
+    expect(summary).to_contain_text("bob@example.com (they sign in with SSO)")
+    expect(summary).to_contain_text("in 23 hours")
+    expect(summary).to_contain_text("1 view, then it is destroyed")
+    expect(page.locator("#result")).to_contain_text("Cipherslip does not send this link")
+    # The whole link is on screen, not cut off.
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_function("""() => {
+            const box = document.querySelector("#share-url");
+            return box.scrollHeight <= box.clientHeight && box.scrollWidth <= box.clientWidth;
+        }""")
+    page.get_by_role("button", name="Copy link").click()
     expect(page.locator("#copy-status")).to_have_text("Copied to the clipboard.")
+    expect(page.get_by_role("button", name="Copied ✓")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == share_url
     # The plaintext left the form once it was shared.
     assert page.locator("#content").input_value() == ""

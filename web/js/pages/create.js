@@ -25,6 +25,7 @@ import {
 } from "../lib/index.js";
 import { ApiError, apiRequest } from "../ui/api.js";
 import { byId, copyText, hide, show, showMessage } from "../ui/dom.js";
+import { localTime, relativeTime } from "../ui/times.js";
 import { ProgressView } from "../ui/progress.js";
 import { RecipientField } from "../ui/recipients.js";
 
@@ -168,7 +169,8 @@ function problemWithForm() {
 /**
  * Create the secret, encrypt and upload, complete.
  * @param {AbortSignal} signal Cancel (files)
- * @returns {Promise<string>} the full share URL
+ * @returns {Promise<{ shareUrl: string, expiresAt: string }>} the full share URL, and when it
+ *   expires (ISO 8601)
  */
 async function encryptAndUpload(signal) {
   const format = formatSelect.value;
@@ -212,7 +214,8 @@ async function encryptAndUpload(signal) {
       key_check: encodeBase64url(keyCheck),
       ...(stream ? { content: encodeBase64url(stream) } : {}),
     });
-    return `${completed.share_url}#${encodeLinkKey(linkKey)}`;
+    return { shareUrl: `${completed.share_url}#${encodeLinkKey(linkKey)}`,
+      expiresAt: created.expires_at };
   } catch (error) {
     if (file) await abandon(created.id);
     throw error;
@@ -276,12 +279,10 @@ form.addEventListener("submit", async (event) => {
   shareButton.textContent = "Encrypting…";
   window.addEventListener("beforeunload", warnBeforeLeaving);
   try {
-    const shareUrl = await encryptAndUpload(running.signal);
+    const { shareUrl, expiresAt } = await encryptAndUpload(running.signal);
     content.value = "";
     fileInput.value = "";
-    /** @type {HTMLInputElement} */ (byId("share-url")).value = shareUrl;
-    hide(form);
-    show(byId("result"));
+    showResult(shareUrl, expiresAt);
   } catch (error) {
     let message = "Encryption failed in this browser; nothing was shared.";
     if (error instanceof Aborted || running.signal.aborted) message = "Upload cancelled; nothing was shared.";
@@ -301,7 +302,47 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-byId("copy-url").addEventListener("click", () => {
-  const url = /** @type {HTMLInputElement} */ (byId("share-url")).value;
-  copyText(url, byId("copy-status"));
+/**
+ * What was shared, with whom, until when and for how many views, and the whole link.
+ * @param {string} shareUrl
+ * @param {string} expiresAt ISO 8601
+ */
+function showResult(shareUrl, expiresAt) {
+  const who = recipients.emails.join(", ");
+  byId("result-recipients").textContent = audience() === "external"
+    ? `${who} (outside the organization: they confirm their address by email)`
+    : `${who} (they sign in with SSO)`;
+  const viewLimit = readViewLimit();
+  byId("result-views").textContent = viewLimit === null ? "Unlimited"
+    : `${viewLimit} view${viewLimit === 1 ? "" : "s"}, then it is destroyed`;
+  const expires = new Date(expiresAt);
+  byId("result-expires").textContent = `${relativeTime(expires, new Date())} (${localTime(expires)})`;
+  const link = /** @type {HTMLTextAreaElement} */ (byId("share-url"));
+  link.value = shareUrl;
+  hide(form);
+  show(byId("result"));
+  fitToContent(link);
+  window.addEventListener("resize", () => fitToContent(link));
+  byId("result-title").focus();
+}
+
+/** Grow the link's box to its whole text: a link cut off on screen gets copied cut off. */
+function fitToContent(/** @type {HTMLTextAreaElement} */ box) {
+  box.style.height = "auto";
+  box.style.height = `${box.scrollHeight + 2}px`;
+}
+
+const copyButton = /** @type {HTMLButtonElement} */ (byId("copy-url"));
+copyButton.addEventListener("click", async () => {
+  const link = /** @type {HTMLTextAreaElement} */ (byId("share-url"));
+  link.select();
+  await copyText(link.value, byId("copy-status"));
+  if (byId("copy-status").textContent?.startsWith("Copied")) {
+    copyButton.textContent = "Copied ✓";
+    copyButton.classList.add("copied");
+    window.setTimeout(() => {
+      copyButton.textContent = "Copy link";
+      copyButton.classList.remove("copied");
+    }, 2500);
+  }
 });
