@@ -112,7 +112,7 @@ def new_secret(
                           view_limit=options.view_limit)
     return render(
         request, templates, "create.html", user, expiry_choices=policy.EXPIRY_CHOICES,
-        prefill=prefill,
+        prefill=prefill, internal_domains=services.tenants.get(user.tenant_id).internal_domains,
         limits={
             "recipients_max": policy.INTERNAL_RECIPIENTS_MAX,
             "external_recipients_max": policy.EXTERNAL_RECIPIENTS_MAX,

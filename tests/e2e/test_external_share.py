@@ -102,3 +102,24 @@ def test_used_link_shows_why_it_fails(browser_stack: BrowserStack) -> None:
     again.goto(magic_link)
     again.get_by_role("button", name="Continue").click()
     expect(again.locator("#verify-error")).to_contain_text("already used")
+
+
+def test_an_outsider_under_team_members_is_flagged_as_typed_with_a_switch(
+    browser_stack: BrowserStack,
+) -> None:
+    page = browser_stack.person().new_page()
+    page.goto(browser_stack.stack.base_url + "/new")
+    sign_in_at_idp(page, "alice@example.com")
+    expect(page.get_by_label("Team members")).to_be_checked()
+    page.locator("#recipient-input").fill("bob@example.com, partner@outside.test,")
+    outsider = page.locator("#recipient-list li", has_text="partner@outside.test")
+    expect(outsider).to_contain_text("outside your organization")
+    expect(page.locator("#recipient-list li", has_text="bob@example.com")).not_to_contain_text(
+        "outside")
+    page.get_by_role("button", name="Share secret").click()  # refused before anything is sent
+    expect(page.locator("#form-error")).to_contain_text("Outside your organization: "
+                                                         "partner@outside.test")
+    outsider.get_by_role("button", name="Share externally instead").click()
+    expect(page.get_by_label("External recipients")).to_be_checked()
+    expect(outsider).not_to_contain_text("outside your organization")
+    assert browser_stack.page_errors == []

@@ -52,7 +52,14 @@ function audience() {
   return checked.value === "external" ? "external" : "internal";
 }
 
-const recipients = new RecipientField(audience);
+const recipients = new RecipientField(
+  audience, (form.dataset.internalDomains ?? "").split(",").filter(Boolean), () => {
+    const external = /** @type {HTMLInputElement} */ (
+      form.querySelector('input[name="audience"][value="external"]'));
+    external.checked = true;
+    external.dispatchEvent(new Event("change", { bubbles: true }));
+    external.focus();
+  });
 
 function recipientsMax() {
   return audience() === "external" ? limits.externalRecipients : limits.recipients;
@@ -67,6 +74,7 @@ for (const choice of form.querySelectorAll('input[name="audience"]')) {
   choice.addEventListener("change", () => {
     showAudienceHint();
     recipients.clearSuggestions();
+    recipients.render();  // flags (or unflags) addresses outside the organization
   });
 }
 
@@ -138,6 +146,11 @@ function problemWithForm() {
   const invalid = recipients.takeTyped();
   if (invalid.length) return `Not an email address: ${invalid.join(", ")}`;
   if (recipients.emails.length === 0) return "Add at least one recipient.";
+  const outsiders = recipients.outsiders();
+  if (outsiders.length) {
+    return `Outside your organization: ${outsiders.join(", ")}. Choose "External recipients" `
+      + "to share with them (they confirm their address by email), or remove them.";
+  }
   if (recipients.emails.length > recipientsMax()) {
     return `At most ${recipientsMax()} recipients per secret (you added ${recipients.emails.length}).`;
   }

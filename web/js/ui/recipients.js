@@ -1,6 +1,8 @@
 /**
  * The recipients field of the create page: typed or pasted addresses become chips; colleagues
- * are suggested from the org directory (internal secrets only).
+ * are suggested from the org directory (internal secrets only). Under *Team members*, an
+ * address outside the organization's domains is flagged on its chip as it is added, with a
+ * one-click switch to *External recipients* (the server would refuse it otherwise).
  */
 
 import { apiRequest } from "./api.js";
@@ -9,9 +11,15 @@ import { byId } from "./dom.js";
 const EMAIL = /^[^@\s,;<>()[\]"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 export class RecipientField {
-  /** @param {() => "internal" | "external"} audience */
-  constructor(audience) {
+  /**
+   * @param {() => "internal" | "external"} audience
+   * @param {string[]} internalDomains the organization's email domains
+   * @param {() => void} shareExternally switches the form to external recipients
+   */
+  constructor(audience, internalDomains, shareExternally) {
     this.audience = audience;
+    this.internalDomains = internalDomains.map((domain) => domain.toLowerCase());
+    this.shareExternally = shareExternally;
     /** @type {string[]} */
     this.emails = [];
     this.input = /** @type {HTMLInputElement} */ (byId("recipient-input"));
@@ -32,12 +40,37 @@ export class RecipientField {
     this.suggestions.replaceChildren();
   }
 
+  /** @returns {string[]} the addresses a secret for team members cannot go to */
+  outsiders() {
+    if (this.audience() === "external") return [];
+    return this.emails.filter((email) => !this.internalDomains.includes(email.split("@").pop() ?? ""));
+  }
+
+  render() {
+    this._render();
+  }
+
   _render() {
+    const outsiders = this.outsiders();
     this.list.replaceChildren(...this.emails.map((email) => {
       const item = document.createElement("li");
       item.dataset.email = email;
       const text = document.createElement("span");
       text.textContent = email;
+      if (outsiders.includes(email)) {
+        item.classList.add("outside");
+        const note = document.createElement("small");
+        note.textContent = "outside your organization";
+        const switcher = document.createElement("button");
+        switcher.type = "button";
+        switcher.className = "link";
+        switcher.textContent = "Share externally instead";
+        switcher.addEventListener("click", () => this.shareExternally());
+        text.append(" ", note);
+        item.append(text, switcher);
+      } else {
+        item.append(text);
+      }
       const remove = document.createElement("button");
       remove.type = "button";
       remove.textContent = "×";
@@ -46,7 +79,7 @@ export class RecipientField {
         this.emails.splice(this.emails.indexOf(email), 1);
         this._render();
       });
-      item.append(text, remove);
+      item.append(remove);
       return item;
     }));
   }
