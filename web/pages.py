@@ -141,7 +141,8 @@ def share_page(
         if viewer is None or entry.secret_id not in viewer.secret_ids:
             # Not proven yet for this secret: offer SSO, and an email link if external.
             return render(request, templates, "share_signin.html", None, forms=True,
-                          entry=entry)
+                          entry=entry,
+                          organization=services.tenants.get(entry.tenant_id).name)
     try:
         preview = services.reveal.preview(viewer, code, client)
     except AccessDenied:

@@ -55,6 +55,8 @@ class ShareEntry:
     secret_id: str
     share_code: str
     audience: str
+    tenant_id: str
+    sender_name: str  # who shared it, so that an external recipient knows whom to trust
 
 
 @dataclass(frozen=True)
@@ -151,17 +153,21 @@ class RevealService:
     def entry(self, share_code: str) -> ShareEntry:
         """For a visitor not yet signed in: how to prove who they are (SSO or email link).
 
-        Share codes are unguessable, so this tells a visitor only what the link already did.
+        Share codes are unguessable, so this tells a visitor only what the link already did,
+        and who sent it: someone asked to confirm their email address for a stranger's link
+        should know whose request it is.
         """
         code = normalize_share_code(share_code)
         with autocommit_connection(self.engine) as connection:
             row = connection.execute(
-                select(Secret.id, Secret.share_code, Secret.audience, Secret.status)
+                select(Secret.id, Secret.share_code, Secret.audience, Secret.status,
+                       Secret.tenant_id, User.name)
+                .join(User, User.id == Secret.creator_id)
                 .where(Secret.share_code == code)
             ).one_or_none()
         if row is None or row.status == PENDING:
             raise NotFound("no secret has this share code")
-        return ShareEntry(row.id, row.share_code, row.audience)
+        return ShareEntry(row.id, row.share_code, row.audience, row.tenant_id, row.name)
 
     def _deny(
         self, connection: Connection, viewer: Viewer, client: ClientInfo, target: ShareTarget,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from core.db.models import User
 from tests.support.idp import csrf_token_from
 from tests.support.stack import Stack
 
@@ -20,6 +23,21 @@ def test_signed_out_share_page_reveals_nothing_about_the_secret(stack: Stack) ->
     assert "Someone shared a secret with you" in page.text
     assert f'href="/auth/login?next=/s/{link.share_code}"' in page.text
     assert "payroll" not in page.text and "alice" not in page.text
+
+
+def test_an_external_recipient_is_told_who_shares_and_what_each_step_does(
+    stack: Stack,
+) -> None:
+    alice = stack.user("alice@example.com")
+    link = alice.create_text("x", ["ops@partner.test"], audience="external",
+                             label="Quarterly payroll export")
+    with stack.services.db() as session:
+        sender = session.scalar(select(User.name).where(User.email == "alice@example.com"))
+    words = text_of(stack.anonymous().http.get(f"/s/{link.share_code}").text)
+    organization = stack.settings.tenant_name
+    assert f"{sender} at {organization} shared a secret with you" in words
+    assert "Confirm your email address." in words and "Press Reveal." in words
+    assert "payroll" not in words  # the label is for recipients only
 
 
 def test_recipient_sees_label_sender_expiry_and_views_left(stack: Stack) -> None:
