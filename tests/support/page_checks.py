@@ -90,7 +90,8 @@ def accessibility_violations(page: Page) -> list[str]:
 
 
 def check_page(page: Page, label: str) -> list[PageProblem]:
-    """Check ``page`` at both widths; leave it at the desktop width."""
+    """Check ``page`` at both widths, then axe again in dark mode; leave it at the desktop
+    width, light."""
     problems: list[PageProblem] = []
     page.wait_for_load_state("load")  # a page reached by a redirect may still be arriving
     for width_name, size in WIDTHS.items():
@@ -105,4 +106,10 @@ def check_page(page: Page, label: str) -> list[PageProblem]:
                                                + "; ".join(small)))
         problems.extend(PageProblem(where, violation)
                         for violation in accessibility_violations(page))
+    page.emulate_media(color_scheme="dark")
+    try:
+        problems.extend(PageProblem(f"{label}, dark ({page.url})", violation)
+                        for violation in accessibility_violations(page))
+    finally:
+        page.emulate_media(color_scheme="light")
     return problems
