@@ -131,6 +131,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 def app_from_env() -> FastAPI:
     """Entry point for ``uvicorn --factory``: settings from the environment."""
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format, component="api")
+    configure_logging(settings.log_level, settings.log_format, component="api",
+                      development_warnings=settings.development_warnings)
     enforce_production(settings, "api")
     return create_app(settings)

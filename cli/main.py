@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -37,7 +39,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
 def _serve(
     factory: str, host: str, port: int, settings: Settings, component: str, *, workers: int = 1
 ) -> None:
-    configure_logging(settings.log_level, settings.log_format, component=component)
+    configure_logging(settings.log_level, settings.log_format, component=component,
+                      development_warnings=settings.development_warnings)
     uvicorn.run(factory, factory=True, host=host, port=port, workers=workers,
                 **server_options(settings))
 
@@ -105,7 +108,8 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     from core.db.migrate import upgrade_to_head
 
     settings = Settings()
-    configure_logging(settings.log_level, "text", component="migrate")
+    configure_logging(settings.log_level, "text", component="migrate",
+                      development_warnings=settings.development_warnings)
     upgrade_to_head(settings.effective_database_url)
     print("database is at the latest schema")
     return 0
@@ -119,7 +123,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     settings = Settings()
     if refused(settings, "scheduler"):
         return 2
-    configure_logging(settings.log_level, settings.log_format, component="scheduler")
+    configure_logging(settings.log_level, settings.log_format, component="scheduler",
+                      development_warnings=settings.development_warnings)
     services = build_services(settings)
     jobs = PurgeJobs(db=services.db, lifecycle=services.lifecycle,
                      blob_store=services.blob_store, clock=services.clock)
@@ -135,7 +140,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
             for report in reports:
                 print(f"{report.name}: {len(report.processed)} done, {report.failed} to retry")
         else:
-            run_forever(jobs, args.interval, notices, AuditSequencer(db=services.db))
+            run_forever(jobs, args.interval, notices, AuditSequencer(db=services.db),
+                        ready_file=args.ready_file)
     finally:
         services.close()
     return 0
@@ -162,7 +168,8 @@ def cmd_slack_socket(_args: argparse.Namespace) -> int:
     from cli.slack_socket import run_socket_mode
 
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format, component="bot")
+    configure_logging(settings.log_level, settings.log_format, component="bot",
+                      development_warnings=settings.development_warnings)
     return run_socket_mode(settings)
 
 
@@ -199,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler = commands.add_parser("scheduler", help="run the purge jobs (any number of replicas)")
     scheduler.add_argument("--interval", type=float, default=15, help="seconds between passes")
     scheduler.add_argument("--once", action="store_true", help="one pass, then exit")
+    scheduler.add_argument("--ready-file", type=Path, default=None,
+                           help="create this file once the jobs are scheduled")
     scheduler.set_defaults(run=cmd_scheduler)
 
     socket = commands.add_parser(
@@ -225,7 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def hide_library_deprecations() -> None:
+    """Authlib turns its own deprecation warnings on ("always") when it is imported, and
+    prints them at every start: notes for us (we track our dependencies), not for whoever
+    runs the product."""
+    from authlib.deprecate import AuthlibDeprecationWarning
+
+    warnings.filterwarnings("ignore", category=AuthlibDeprecationWarning)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    hide_library_deprecations()
     args = build_parser().parse_args(argv)
     result: int = args.run(args)
     return result

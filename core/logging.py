@@ -29,6 +29,20 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tupl
 _STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
+# Marks the warning a development-only backend logs when it starts (local KMS, local blobs,
+# in-memory caches). `cipherslip dev` hides these and prints one summary line instead.
+DEVELOPMENT_BACKEND = "development_backend"
+
+
+def warn_development_backend(logger: logging.Logger, message: str, *args: object) -> None:
+    logger.warning(message, *args, extra={DEVELOPMENT_BACKEND: True})
+
+
+class _WithoutDevelopmentWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, DEVELOPMENT_BACKEND, False)
+
+
 def quiet_vendor_loggers() -> None:
     for name in VENDOR_LOGGERS:
         vendor_logger = logging.getLogger(name)
@@ -71,10 +85,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", component: str = "api") -> None:
+def configure_logging(
+    level: str = "INFO", fmt: str = "json", component: str = "api", *,
+    development_warnings: bool = True,
+) -> None:
     """Route every logger of the process to stderr in the configured format."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    if not development_warnings:
+        handler.addFilter(_WithoutDevelopmentWarnings())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -85,4 +104,4 @@ def configure_logging(level: str = "INFO", fmt: str = "json", component: str = "
     # Each process writes its own access log (paths only); uvicorn's prints query strings.
     logging.getLogger("uvicorn.access").disabled = True
     quiet_vendor_loggers()
-    logging.getLogger("cipherslip").info("logging configured", extra={"component": component})
+    logging.getLogger("cipherslip").debug("logging configured", extra={"component": component})

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # False hides the warning each development-only backend logs at start (`cipherslip dev`
+    # prints one summary line instead).
+    development_warnings: bool = True
 
     @field_validator("slack_teams", mode="before")
     @classmethod

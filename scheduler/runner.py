@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -28,9 +29,13 @@ SEQUENCER_INTERVAL_SECONDS = 1
 def run_forever(
     jobs: PurgeJobs, interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
     notices: Callable[[], JobReport] | None = None,
-    sequencer: AuditSequencer | None = None,
+    sequencer: AuditSequencer | None = None, ready_file: Path | None = None,
 ) -> None:
-    """Run passes until SIGTERM or SIGINT; a pass in progress is allowed to finish."""
+    """Run passes until SIGTERM or SIGINT; a pass in progress is allowed to finish.
+    ``ready_file`` is created once the jobs are scheduled (`cipherslip dev` waits for it)."""
+    # APScheduler logs every run of every job at INFO: the sequencer alone would print two
+    # lines a second. Its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(jobs.run_all, "interval", seconds=interval_seconds, id="purge",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
@@ -46,6 +51,8 @@ def run_forever(
         signal.signal(signum, lambda *_: stop.set())
     scheduler.start()
     log.info("scheduler started: a purge pass every %s s", interval_seconds)
+    if ready_file is not None:
+        ready_file.touch()
     stop.wait()
     log.info("scheduler stopping: waiting for the current pass")
     scheduler.shutdown(wait=True)

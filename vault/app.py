@@ -62,6 +62,7 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
 
 def app_from_env() -> FastAPI:
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format, component="vault")
+    configure_logging(settings.log_level, settings.log_format, component="vault",
+                      development_warnings=settings.development_warnings)
     enforce_production(settings, "vault")
     return create_vault_app(settings)

@@ -28,6 +28,7 @@ from core.blobstore.local_files import (
 from core.blobstore.local_uploads import LocalUploads
 from core.blobstore.rules import unsatisfiable_range, validate_expiry, validate_range
 from core.errors import BlobNotFound, BlobStoreError
+from core.logging import warn_development_backend
 
 
 class LocalBlobStore:
@@ -43,7 +44,8 @@ class LocalBlobStore:
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot create root {root}") from error
         self._uploads = LocalUploads(self._root, self._path)
-        logging.getLogger(__name__).warning(
+        warn_development_backend(
+            logging.getLogger(__name__),
             "LocalBlobStore keeps blobs in %s: for development only, use the s3 blob "
             "backend in production",
             self._root,

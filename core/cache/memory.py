@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from core.cache.keys import require_positive_ttl, storage_key
 from core.cache.protocol import Cache, RateDecision, RateHit
 from core.clock import Clock
+from core.logging import warn_development_backend
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,9 @@ Value = TypeVar("Value")
 
 
 def _warn_single_process(what: str) -> None:
-    log.warning("%s lives in this process's memory: single process only, for development; "
-                "set CIPHERSLIP_CACHE_BACKEND=redis to run more than one", what)
+    warn_development_backend(
+        log, "%s lives in this process's memory: single process only, for development; "
+        "set CIPHERSLIP_CACHE_BACKEND=redis to run more than one", what)
 
 
 class _ExpiringMap(Generic[Value]):

@@ -10,6 +10,7 @@ import email
 import email.policy
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,8 +91,17 @@ def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
 def test_dev_stack_serves_the_flow_and_stops_cleanly(
     dev_stack: DevStack, stop_signal: signal.Signals
 ) -> None:
-    banner = "".join(dev_stack.output)
+    output = "".join(dev_stack.output)
+    banner = output[output.index("Cipherslip is running"):]
     assert dev_stack.base_url in banner and "sign in" in banner.lower()
+    # The banner names the real data directory, the admin, and the development setup in one
+    # line, instead of each process warning about it; and no library talks about itself.
+    assert f"Data: {dev_stack.data_dir / 'data'} " in banner
+    assert "admin@example.com is a super admin" in banner
+    assert "Development setup: local master-key file" in banner
+    assert "for development only" not in output and "lives in this process's memory" not in output
+    assert "Deprecat" not in output
+    assert len(dev_stack.output) < 30, output
     # idp, mail sink, vault, api, scheduler: separate processes
     assert len(children_of(dev_stack.process.pid)) == 5
 
@@ -122,6 +132,10 @@ def test_dev_stack_serves_the_flow_and_stops_cleanly(
     [magic_link] = links_in(mail)
     assert guest.confirm_link(magic_link).status_code == 200
     assert guest.reveal(external) == "for a partner"
+
+    # In development admin@example.com is a super admin.
+    admin = BrowserLikeClient(dev_stack.base_url, "admin@example.com").sign_in()
+    assert admin.http.get("/admin/audit").status_code == 200
 
     children = children_of(dev_stack.process.pid)
     dev_stack.process.send_signal(stop_signal)
@@ -190,3 +204,24 @@ def test_api_and_vault_run_several_worker_processes(tmp_path: Path) -> None:
         for server in servers:
             server.terminate()
             server.wait(15)
+
+
+def test_a_port_already_taken_is_named_in_one_line_and_nothing_starts(tmp_path: Path) -> None:
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith("CIPHERSLIP_")}
+    environment["CIPHERSLIP_DATA_DIR"] = str(tmp_path / "data")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        finished = subprocess.run(
+            [sys.executable, "-m", "cli.main", "dev", "--port", str(free_port()),
+             "--vault-port", str(taken), "--idp-port", str(free_port()),
+             "--smtp-port", str(free_port())],
+            cwd=REPO, env=environment, capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == 1
+    assert finished.stdout == ""
+    assert finished.stderr == (f"cipherslip dev: port {taken} is already in use by another "
+                               f"program; stop it, or choose another port with --vault-port "
+                               f"{taken + 1}\n")
+    assert not (tmp_path / "data").exists()  # nothing was started, not even the migration

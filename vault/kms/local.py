@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.clock import RandomSource, SystemRandom
 from core.errors import InvalidWrappedKey, KmsError
+from core.logging import warn_development_backend
 from vault.kms.protocol import DATA_KEY_SIZE
 
 MAGIC = b"CSLK\x01"  # "Cipherslip local key", format version 1
@@ -44,7 +45,8 @@ class LocalKms:
     def __init__(self, master_key_file: Path, *, random: RandomSource | None = None) -> None:
         self._random = random or SystemRandom()
         self._cipher = AESGCM(_load_or_create_master_key(master_key_file, self._random))
-        logger.warning(
+        warn_development_backend(
+            logger,
             "LocalKms keeps the master key in the file %s: for development only, "
             "use CIPHERSLIP_KMS_BACKEND=aws in production",
             master_key_file,
@@ -137,7 +139,8 @@ def _create_master_key(path: Path, random: RandomSource) -> None:
         except FileExistsError:
             pass  # another vault process created the key first; use theirs
         else:
-            logger.warning("created a new development master key file %s", path)
+            warn_development_backend(logger, "created a new development master key file %s",
+                                     path)
     except OSError as exc:
         raise KmsError(f"cannot create the master key file {path}: {exc.strerror}") from exc
     finally:
