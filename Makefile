@@ -10,7 +10,7 @@ NODE_DEPS := web/node_modules/.installed
 BUNDLES   := web/static/dist/.built
 JS_SOURCES := $(shell find web/js -name '*.js' 2>/dev/null) web/build.mjs
 
-.PHONY: run test lint typecheck test-js test-py build clean
+.PHONY: run test lint typecheck test-js test-py build clean screenshots
 
 run: $(PY_DEPS) $(BUNDLES)
 	$(BIN)/cipherslip dev
@@ -30,6 +30,10 @@ test-py: $(PY_DEPS) $(BUNDLES)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 build: $(BUNDLES)
+
+# The README's pictures, from the running product (needs Chromium).
+screenshots: $(PY_DEPS) $(BUNDLES)
+	$(BIN)/python -m scripts.screenshots
 
 $(PY_DEPS): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

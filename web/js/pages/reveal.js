@@ -116,6 +116,7 @@ function showDamagedLink(shareCode) {
   forgetLinkKey(shareCode);
   show(byId("key-missing"));
   hide(byId("reveal-button"));
+  hide(byId("reveal-cost"));
 }
 
 async function setUpSharePage() {
