@@ -54,9 +54,19 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def as_sentence(message: str) -> str:
+    """Errors are written as API messages ("only super admins can …"); a page shows them as
+    a sentence."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?", "…")) else message + "."
+
+
 def _page(request: Request, status: int, title: str, message: str) -> Response:
     return render(request, request.app.state.templates, "error.html",
-                  principal_of(request), status, title=title, message=message)
+                  principal_of(request), status, title=title, message=as_sentence(message))
 
 
 async def handle_domain_error(request: Request, exc: Exception) -> Response:

@@ -79,5 +79,5 @@ def test_basic_user_is_refused(browser_stack: BrowserStack) -> None:
     page = signed_in(browser_stack.person(), browser_stack.stack.base_url,
                      "carol@example.com", "/admin/secrets")
     expect(page.locator("h1")).to_have_text("Access denied")
-    expect(page.locator("main")).to_contain_text("only super admins")
+    expect(page.locator("main")).to_contain_text("Only super admins can see")
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)

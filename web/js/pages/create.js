@@ -105,7 +105,7 @@ content.addEventListener("input", () => {
 
 fileInput.addEventListener("change", () => {
   const file = fileInput.files?.[0];
-  byId("file-size").textContent = file ? formatBytes(file.size) : "";
+  byId("file-size").textContent = file ? `Selected: ${formatBytes(file.size)}. ` : "";
 });
 
 /**
@@ -260,6 +260,7 @@ async function uploadWithProgress(file, created, linkKey, dataKey, signal) {
   /** @type {ProgressView | null} */
   let view = null;
   show(byId("upload"));
+  byId("upload-title").focus();  // the progress is above the form: take the eye (and reader) there
   try {
     return await uploadFile({
       file, created, linkKey, dataKey, signal,
