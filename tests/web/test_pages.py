@@ -111,7 +111,7 @@ def test_someone_elses_detail_page_is_not_found(stack: Stack) -> None:
     link = alice.create_text("x", ["bob@example.com"])
     page = bob.http.get(f"/secrets/{link.secret_id}")
     assert page.status_code == 404
-    assert "No such secret." in page.text
+    assert "No such secret of yours." in page.text
 
 
 def test_create_page_carries_the_limits_for_the_browser(stack: Stack) -> None:
