@@ -98,6 +98,25 @@ def test_every_page_fits_a_phone_and_passes_axe(browser_stack: BrowserStack) -> 
     expect(confirm.locator("#reveal-panel")).to_be_visible()
     problems += check_page(confirm, "external share page")
 
+    # A file: the form with one chosen, then the recipient's download.
+    file_form = visit(creator, base_url + "/new")
+    file_form.locator("#recipient-input").fill("bob@example.com,")
+    file_form.locator("#format").select_option("file")
+    file_form.locator("#file").set_input_files(files=[{
+        "name": "deploy-key.pem", "mimeType": "application/x-pem-file",
+        "buffer": b"-----BEGIN KEY-----\n" + b"k" * 4000 + b"\n-----END KEY-----\n"}])
+    problems += check_page(file_form, "create form with a file")
+    file_form.get_by_role("button", name="Share secret").click()
+    expect(file_form.locator("#result")).to_be_visible()
+    file_share = visit(colleague, file_form.locator("#share-url").input_value())
+    with file_share.expect_download():
+        file_share.get_by_role("button", name="Download file").click()
+    expect(file_share.locator("#revealed-file")).to_be_visible()
+    expect(file_share.locator("#download-status")).to_contain_text("Saved")
+    problems += check_page(file_share, "downloaded file")
+    problems += check_page(visit(colleague, base_url + "/download/expired-link"),
+                           "download link that no longer works")
+
     # The super admin's console.
     console = signed_in(admin_context, base_url, ADMIN, "/admin")
     problems += check_page(console, "admin secrets")
