@@ -20,6 +20,8 @@ from slack_bolt.oauth.async_callback_options import (
 )
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import BotContext
@@ -116,14 +118,18 @@ def create_bolt_app(settings: Settings, services: Services,
                     notifier: CreatorNotifier | None = None) -> AsyncApp:
     _quiet_vendor_logs()
     notifier = notifier or build_notifier(settings, services)
+    # A 429 is waited out (its Retry-After), twice at most, instead of failing the listener.
+    retries: list[AsyncRetryHandler] = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
     if settings.slack_oauth:
         app = AsyncApp(signing_secret=settings.slack_signing_secret,
-                       client=AsyncWebClient(base_url=settings.slack_api_url),
+                       client=AsyncWebClient(base_url=settings.slack_api_url,
+                                             retry_handlers=retries),
                        oauth_settings=_oauth_settings(settings, notifier.workspaces))
     else:
         app = AsyncApp(signing_secret=settings.slack_signing_secret,
                        client=AsyncWebClient(token=settings.slack_bot_token,
-                                             base_url=settings.slack_api_url))
+                                             base_url=settings.slack_api_url,
+                                             retry_handlers=retries))
     bot = BotContext(settings=settings, services=services, notifier=notifier)
     app.use(refuse_unlisted_workspaces(bot))
     app.use(handle_each_event_once(bot))

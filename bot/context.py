@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -33,11 +34,36 @@ class SlackUser:
     name: str
 
 
+@dataclass
+class SlackPeople:
+    """``users.info`` answers kept for a couple of minutes: a modal for 128 people asks once
+    per person, and a second submission right after asks nobody. Bounded, per process."""
+
+    ttl_seconds: float = 120.0
+    max_entries: int = 10_000
+    _known: dict[str, tuple[float, SlackUser]] = field(default_factory=dict)
+
+    def get(self, user_id: str) -> SlackUser | None:
+        entry = self._known.get(user_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, user: SlackUser) -> None:
+        if len(self._known) >= self.max_entries:
+            now = time.monotonic()
+            self._known = {key: entry for key, entry in self._known.items() if entry[0] > now}
+            if len(self._known) >= self.max_entries:
+                self._known.clear()
+        self._known[user.user_id] = (time.monotonic() + self.ttl_seconds, user)
+
+
 @dataclass(frozen=True)
 class BotContext:
     settings: Settings
     services: Services
     notifier: CreatorNotifier
+    people: SlackPeople = field(default_factory=SlackPeople)
 
     def tenant_id(self, team_id: str) -> str:
         """The workspace's tenant (unlisted workspaces never get this far: see bot.app)."""
@@ -48,6 +74,9 @@ class BotContext:
 
     async def slack_user(self, client: AsyncWebClient, user_id: str) -> SlackUser:
         """``users.info``: the confirmed email address, if any (raises SlackApiError)."""
+        known = self.people.get(user_id)
+        if known is not None:
+            return known
         response = await client.users_info(user=user_id)
         user: dict[str, Any] = response.get("user") or {}
         profile: dict[str, Any] = user.get("profile") or {}
@@ -55,8 +84,10 @@ class BotContext:
         usable = (isinstance(email, str) and bool(user.get("is_email_confirmed"))
                   and not user.get("is_bot") and not user.get("deleted"))
         name = profile.get("real_name") or user.get("name") or user_id
-        return SlackUser(user_id, email.lower() if usable and isinstance(email, str) else None,
-                         str(name))
+        found = SlackUser(user_id, email.lower() if usable and isinstance(email, str) else None,
+                          str(name))
+        self.people.put(found)
+        return found
 
     async def principal(
         self, client: AsyncWebClient, team_id: str, user_id: str

@@ -14,6 +14,25 @@ STATUS_WORDS = {
     "burned": "Burned (view limit reached)", "revoked": "Revoked",
 }
 AUDIENCE_WORDS = {"internal": "Team members", "external": "External recipients"}
+# Slack's limits on text it accepts (characters, after escaping): beyond them it refuses the
+# whole message or view with invalid_blocks.
+SECTION_TEXT_MAX = 3000
+CONTEXT_TEXT_MAX = 2000
+MESSAGE_TEXT_MAX = 4000
+ELLIPSIS = "…"
+
+
+def fit(text: str, budget: int) -> str:
+    """``text`` cut to at most ``budget`` characters, ending in an ellipsis when cut. Escaped
+    text stays valid: the cut never splits an ``&amp;``-style entity or a ``<…>`` link."""
+    if len(text) <= budget:
+        return text
+    cut = text[:max(0, budget - len(ELLIPSIS))]
+    for opener, closer in (("&", ";"), ("<", ">")):
+        start = cut.rfind(opener)
+        if start != -1 and closer not in cut[start:]:
+            cut = cut[:start]
+    return cut + ELLIPSIS
 
 
 def escape(text: str) -> str:

@@ -1,7 +1,9 @@
 """The /share-secret modal: building it, reading a submission, and the hand-off view.
 
 There is deliberately no field for the content: it is typed into the encryption page,
-never into Slack. Block ids double as the keys of ``response_action=errors``.
+never into Slack. Block ids double as the keys of ``response_action=errors``; errors found
+after the acknowledgement (looking people up takes longer than Slack's 3 seconds) come back
+with ``views.update``, as a note under the field, with the form filled in as submitted.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.blocks.common import Block, context, plain, section
+from bot.blocks.common import CONTEXT_TEXT_MAX, Block, context, fit, plain, section
 from core.errors import InvalidInput
 from core.services import policy
 
 CALLBACK_ID = "share_secret"
+PREPARING_ID = "share_secret_preparing"
 AUDIENCE_ACTION = "audience"
 OPEN_PAGE_ACTION = "open_encryption_page"
 
@@ -40,24 +43,50 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
     return block
 
 
-def share_modal(audience: str = "internal") -> dict[str, Any]:
+def share_modal(
+    audience: str = "internal", *, submitted: Submission | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The form; with ``submitted``, filled in as it was sent, and ``errors`` shown under
+    their fields (block ids)."""
     audiences = [_option("internal", "Team members (sign in with SSO)"),
                  _option("external", "External recipients (by email)")]
     chosen = audiences[0] if audience == "internal" else audiences[1]
     if audience == "internal":
-        recipients = _input(USERS, "Recipients", {
+        users: dict[str, Any] = {
             "type": "multi_users_select", "placeholder": plain("Choose people"),
             "max_selected_items": policy.INTERNAL_RECIPIENTS_MAX,
-        }, hint=f"1 to {policy.INTERNAL_RECIPIENTS_MAX} people in your organization")
+        }
+        if submitted is not None and submitted.user_ids:
+            users["initial_users"] = submitted.user_ids
+        recipients = _input(USERS, "Recipients", users,
+                            hint=f"1 to {policy.INTERNAL_RECIPIENTS_MAX} people in your "
+                                 "organization")
     else:
-        recipients = _input(EMAILS, "Email addresses", {
+        addresses: dict[str, Any] = {
             "type": "plain_text_input", "multiline": True,
             "placeholder": plain("ana@partner.com, ben@vendor.io"),
-        }, hint=f"1 to {policy.EXTERNAL_RECIPIENTS_MAX} addresses, separated by commas or new "
-                "lines; each confirms their address with a one-time link")
+        }
+        if submitted is not None and submitted.emails:
+            addresses["initial_value"] = "\n".join(submitted.emails)
+        recipients = _input(EMAILS, "Email addresses", addresses,
+                            hint=f"1 to {policy.EXTERNAL_RECIPIENTS_MAX} addresses, separated by "
+                                 "commas or new lines; each confirms their address with a "
+                                 "one-time link")
     formats = [_option(value, text) for value, text in FORMAT_CHOICES]
     expiries = [_option(str(seconds), text) for seconds, text in policy.EXPIRY_CHOICES]
-    default_expiry = next(option for option in expiries if option["value"] == str(DEFAULT_EXPIRY))
+    chosen_format = submitted.format if submitted else "text"
+    chosen_expiry = str(submitted.expires_in_seconds if submitted else DEFAULT_EXPIRY)
+    label: dict[str, Any] = {"type": "plain_text_input", "max_length": policy.LABEL_MAX_CHARS,
+                             "placeholder": plain("e.g. Staging database password")}
+    if submitted is not None and submitted.label:
+        label["initial_value"] = submitted.label
+    view_limit: dict[str, Any] = {
+        "type": "number_input", "is_decimal_allowed": False, "min_value": "1",
+        "max_value": str(policy.VIEW_LIMIT_MAX),
+    }
+    if submitted is None or submitted.view_limit is not None:
+        view_limit["initial_value"] = str(submitted.view_limit if submitted else 1)
     blocks: list[Block] = [
         section("You choose who and how long here; the content goes into an encryption page "
                 "in your browser, never into Slack."),
@@ -66,22 +95,55 @@ def share_modal(audience: str = "internal") -> dict[str, Any]:
         }, dispatch=True),
         recipients,
         _input(FORMAT, "Format", {"type": "static_select", "options": formats,
-                                  "initial_option": formats[0]}),
-        _input(LABEL, "Label", {"type": "plain_text_input",
-                                "max_length": policy.LABEL_MAX_CHARS,
-                                "placeholder": plain("e.g. Staging database password")},
-               optional=True, hint="Shown to recipients before they open it"),
+                                  "initial_option": _chosen(formats, chosen_format)}),
+        _input(LABEL, "Label", label, optional=True,
+               hint="Shown to recipients before they open it"),
         _input(EXPIRY, "Expires after", {"type": "static_select", "options": expiries,
-                                         "initial_option": default_expiry}),
-        _input(VIEW_LIMIT, "View limit", {
-            "type": "number_input", "is_decimal_allowed": False, "min_value": "1",
-            "max_value": str(policy.VIEW_LIMIT_MAX), "initial_value": "1",
-        }, optional=True, hint=f"1 to {policy.VIEW_LIMIT_MAX:,}; leave empty for unlimited"),
+                                         "initial_option": _chosen(expiries, chosen_expiry)}),
+        _input(VIEW_LIMIT, "View limit", view_limit, optional=True,
+               hint=f"1 to {policy.VIEW_LIMIT_MAX:,}; leave empty for unlimited"),
     ]
+    for block_id, message in (errors or {}).items():
+        _note_under(blocks, block_id, message)
     return {
         "type": "modal", "callback_id": CALLBACK_ID, "title": plain("Share a secret"),
         "submit": plain("Continue"), "close": plain("Cancel"), "blocks": blocks,
         "private_metadata": audience,
+    }
+
+
+def _chosen(options: list[dict[str, Any]], value: str) -> dict[str, Any]:
+    return next((option for option in options if option["value"] == value), options[0])
+
+
+def _note_under(blocks: list[Block], block_id: str, message: str) -> None:
+    """An error shown under its field (the block right after it), or at the top."""
+    note = context(f":warning: {fit(message, CONTEXT_TEXT_MAX - 10)}")
+    position = next((index + 1 for index, block in enumerate(blocks)
+                     if block.get("block_id") == block_id), 1)
+    blocks.insert(position, note)
+
+
+def recipients_block(view: dict[str, Any]) -> str:
+    """The recipients field this view actually holds (errors must name a block in it)."""
+    values: dict[str, Any] = view.get("state", {}).get("values", {})
+    if USERS in values:
+        return USERS
+    if EMAILS in values:
+        return EMAILS
+    return USERS if (view.get("private_metadata") or "internal") == "internal" else EMAILS
+
+
+def preparing_view(submission: Submission) -> dict[str, Any]:
+    """Shown at once while people are looked up: Slack wants its answer within 3 seconds."""
+    who = (f"{len(submission.user_ids)} {'person' if len(submission.user_ids) == 1 else 'people'}"
+           if submission.audience == "internal" else
+           f"{len(submission.emails)} address{'es' if len(submission.emails) != 1 else ''}")
+    return {
+        "type": "modal", "callback_id": PREPARING_ID, "title": plain("Share a secret"),
+        "close": plain("Cancel"),
+        "blocks": [section(f":hourglass_flowing_sand: *Preparing…* Checking {who}; this takes "
+                           "a few seconds.")],
     }
 
 
@@ -116,6 +178,11 @@ def read_submission(view: dict[str, Any]) -> tuple[Submission | None, dict[str, 
     audience = _selected(values, AUDIENCE) or view.get("private_metadata") or "internal"
     if audience not in policy.RECIPIENTS_MAX:
         errors[AUDIENCE] = "Choose Team members or External recipients."
+    holds = recipients_block(view)
+    if (audience == "internal") != (holds == USERS):
+        # The audience changed but the form had not switched its recipients field yet.
+        return None, {AUDIENCE: "The form did not switch its recipients field in time: choose "
+                                "the audience again, then add the recipients."}
     user_ids = [str(user) for user in _value(values, USERS).get("selected_users") or []]
     emails = policy.split_email_list(_value(values, EMAILS).get("value") or "")
     if audience == "internal" and USERS in values and not user_ids:

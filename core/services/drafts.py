@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, select, update
+from sqlalchemy import Connection, Row, Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, RandomSource, as_utc
@@ -163,6 +163,12 @@ class DraftService:
         if not used:
             raise Conflict("this draft was already used; run /share-secret again for another "
                            "secret")
+
+    def discard(self, token: str) -> None:
+        """Forget a draft nobody was shown (Slack refused the view holding its button)."""
+        with self.db.begin() as session:
+            session.execute(delete(Draft).where(Draft.token_hash == token_hash(token),
+                                                Draft.used_at.is_(None)))
 
     def slack_owner(
         self, session: Session | Connection, secret_id: str

@@ -9,14 +9,21 @@ from typing import Any
 
 from core.crypto.encoding import b64url_encode
 from tests.support.client import BrowserLikeClient, ShareLink
-from tests.support.slack import FakeSlack, SlackSender, draft_of, handoff_url, modal_values
+from tests.support.slack import (
+    FakeSlack,
+    SlackSender,
+    draft_of,
+    handoff_url_in,
+    modal_values,
+    submitted_view,
+)
 from tests.support.stack import Stack
 
 
 def share_from_slack(sender: SlackSender, alice: BrowserLikeClient, *, label: str,
                      view_limit: int | None) -> ShareLink:
     values = modal_values(label=label, view_limit=str(view_limit) if view_limit else None)
-    url = handoff_url(sender.view_submission(values).json())
+    url = handoff_url_in(submitted_view(sender, values))
     return alice.create_text("the password", ["bob@example.com"], draft=draft_of(url),
                              label=label, view_limit=view_limit)
 

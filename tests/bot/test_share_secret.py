@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -14,8 +15,10 @@ from tests.support.slack import (
     SlackSender,
     blocks_text,
     draft_of,
-    handoff_url,
+    handoff_url_in,
     modal_values,
+    notes_under,
+    submitted_view,
 )
 from tests.support.stack import Stack
 
@@ -73,9 +76,8 @@ def test_choosing_external_recipients_swaps_the_people_picker_for_emails(
     (modal_values(view_limit="0"), "view_limit", "1 to 1,000"),
     (modal_values(view_limit="1001"), "view_limit", "1 to 1,000"),
     (modal_values(expiry="60"), "expiry", "1 hour"),
-    (modal_values(users=("U0GHOST",)), "users", "<@U0GHOST>"),
 ], ids=["no-users", "bad-email", "no-emails", "65-emails", "long-label", "limit-0",
-        "limit-1001", "expiry", "unknown-user"])
+        "limit-1001", "expiry"])
 def test_invalid_input_is_reported_on_its_block(
     sender: SlackSender, stack: Stack, values: dict[str, object], block: str, words: str
 ) -> None:
@@ -89,32 +91,37 @@ def test_invalid_input_is_reported_on_its_block(
 
 
 def test_recipients_outside_the_organization_are_refused_for_team_audience(
-    sender: SlackSender, slack: FakeSlack
+    sender: SlackSender, slack: FakeSlack, stack: Stack
 ) -> None:
     slack.add_user("U0GUEST", "guest@elsewhere.org", "Guest")
     slack.add_user("U0BOT", None, "Deploy bot", is_bot=True)
-    answer = sender.view_submission(modal_values(users=("U0BOB", "U0GUEST"))).json()
-    assert answer["errors"] == {"users": "Not members of your organization: guest@elsewhere.org"}
-    answer = sender.view_submission(modal_values(users=("U0BOT",))).json()
-    assert "<@U0BOT>" in answer["errors"]["users"]
+    view = submitted_view(sender, modal_values(users=("U0BOB", "U0GUEST")))
+    # The form comes back as it was sent, the problem under the recipients.
+    assert view["callback_id"] == "share_secret"
+    assert view["blocks"][2]["element"]["initial_users"] == ["U0BOB", "U0GUEST"]
+    assert notes_under(view) == {
+        "users": ":warning: Not members of your organization: guest@elsewhere.org"}
+    view = submitted_view(sender, modal_values(users=("U0BOT", "U0GHOST")))
+    note = notes_under(view)["users"]
+    assert "Deploy bot" in note and "an unknown user (U0GHOST)" in note and "<@" not in note
+    assert count(stack, Draft) == 0
 
 
 def test_a_creator_without_a_confirmed_email_is_told_why(
-    sender: SlackSender, slack: FakeSlack
+    sender: SlackSender, slack: FakeSlack, stack: Stack
 ) -> None:
     slack.add_user("U0NEW", "new@example.com", "New", confirmed=False)
-    answer = sender.view_submission(modal_values(), user_id="U0NEW").json()
-    assert "no confirmed email" in answer["errors"]["audience"]
+    view = submitted_view(sender, modal_values(), user_id="U0NEW")
+    assert "no confirmed email" in notes_under(view)["audience"]
+    assert count(stack, Draft) == 0
 
 
 def test_a_valid_submission_becomes_a_draft_the_creator_completes_on_the_web(
     sender: SlackSender, stack: Stack
 ) -> None:
-    answer = sender.view_submission(modal_values(
+    url = handoff_url_in(submitted_view(sender, modal_values(
         users=("U0BOB", "U0CAROL"), fmt="json", label="Staging DB", expiry="604800",
-        view_limit="3")).json()
-    assert answer["response_action"] == "update"
-    url = handoff_url(answer)
+        view_limit="3")))
     assert url.startswith(f"{stack.base_url}/new?draft=")
 
     alice = stack.user("alice@example.com")
@@ -139,8 +146,8 @@ def test_a_valid_submission_becomes_a_draft_the_creator_completes_on_the_web(
 def test_the_draft_is_refused_to_anyone_else_and_after_30_minutes(
     sender: SlackSender, stack: Stack
 ) -> None:
-    url = handoff_url(sender.view_submission(modal_values(
-        audience="external", emails="ana@partner.com\nben@vendor.io")).json())
+    url = handoff_url_in(submitted_view(sender, modal_values(
+        audience="external", emails="ana@partner.com\nben@vendor.io")))
     path = urlsplit(url).path + "?" + urlsplit(url).query
     bob = stack.user("bob@example.com")
     refused = bob.http.get(path)
@@ -163,7 +170,7 @@ def test_the_draft_is_refused_to_anyone_else_and_after_30_minutes(
 def test_the_hand_off_page_asks_for_sign_in_and_keeps_the_draft(
     sender: SlackSender, stack: Stack
 ) -> None:
-    url = handoff_url(sender.view_submission(modal_values()).json())
+    url = handoff_url_in(submitted_view(sender, modal_values()))
     visitor = stack.anonymous()
     response = visitor.http.get(urlsplit(url).path + "?" + urlsplit(url).query,
                                 follow_redirects=False)
@@ -175,8 +182,38 @@ def test_a_slack_rate_limit_is_not_mistaken_for_a_missing_email(
     sender: SlackSender, slack: FakeSlack
 ) -> None:
     slack.failures["users.info"] = "ratelimited"
-    answer = sender.view_submission(modal_values(users=("U0BOB",))).json()
-    assert answer["errors"] == {"users": "Slack did not answer (ratelimited); try again in a "
-                                         "minute."}
-    assert sender.view_submission(modal_values(users=("U0BOB",))).json()[
-        "response_action"] == "update"
+    view = submitted_view(sender, modal_values(users=("U0BOB",)))
+    assert notes_under(view) == {"users": ":warning: Slack did not answer (ratelimited); try "
+                                          "again in a minute."}
+    handoff_url_in(submitted_view(sender, modal_values(users=("U0BOB",))))
+
+
+def test_the_audience_and_the_recipients_field_disagreeing_is_reported_on_the_audience(
+    sender: SlackSender,
+) -> None:
+    values = modal_values(users=("U0BOB",))
+    values["audience"]["audience"]["selected_option"]["value"] = "external"  # not switched yet
+    answer = sender.view_submission(values).json()
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == ["audience"]  # a block the submitted view holds
+
+
+def test_people_looked_up_once_are_not_asked_for_again_right_away(
+    sender: SlackSender, slack: FakeSlack
+) -> None:
+    handoff_url_in(submitted_view(sender, modal_values(users=("U0BOB", "U0CAROL"))))
+    asked = len(slack.calls_to("users.info"))
+    handoff_url_in(submitted_view(sender, modal_values(users=("U0BOB", "U0CAROL"))))
+    assert len(slack.calls_to("users.info")) == asked
+
+
+def test_a_modal_closed_before_its_hand_off_leaves_no_draft(
+    sender: SlackSender, slack: FakeSlack, stack: Stack
+) -> None:
+    slack.failures["views.update"] = "not_found"
+    sender.view_submission(modal_values())
+    slack.wait_for("views.update")
+    deadline = time.monotonic() + 5
+    while count(stack, Draft) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count(stack, Draft) == 0

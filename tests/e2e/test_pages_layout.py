@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, FilePayload, Page, expect
 
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_admin_console import ADMIN, signed_in
@@ -102,9 +102,9 @@ def test_every_page_fits_a_phone_and_passes_axe(browser_stack: BrowserStack) -> 
     file_form = visit(creator, base_url + "/new")
     file_form.locator("#recipient-input").fill("bob@example.com,")
     file_form.locator("#format").select_option("file")
-    file_form.locator("#file").set_input_files(files=[{
-        "name": "deploy-key.pem", "mimeType": "application/x-pem-file",
-        "buffer": b"-----BEGIN KEY-----\n" + b"k" * 4000 + b"\n-----END KEY-----\n"}])
+    file_form.locator("#file").set_input_files(files=[FilePayload(
+        name="deploy-key.pem", mimeType="application/x-pem-file",
+        buffer=b"-----BEGIN KEY-----\n" + b"k" * 4000 + b"\n-----END KEY-----\n")])
     problems += check_page(file_form, "create form with a file")
     file_form.get_by_role("button", name="Share secret").click()
     expect(file_form.locator("#result")).to_be_visible()

@@ -16,9 +16,10 @@ from tests.support.slack import (
     FakeSlack,
     SlackSender,
     fake_slack,
-    handoff_url,
+    handoff_url_in,
     modal_values,
     slack_settings,
+    submitted_view,
 )
 
 pytestmark = pytest.mark.browser
@@ -47,9 +48,8 @@ def test_share_secret_from_slack_to_a_colleague(
     sender = SlackSender(base_url, slack)
     assert sender.command("/share-secret", user_id="U0ALICE").status_code == 200
     slack.wait_for("views.open")
-    answer = sender.view_submission(modal_values(users=("U0BOB",), fmt="env",
-                                                 label="Staging env", view_limit="2"))
-    url = handoff_url(answer.json())
+    url = handoff_url_in(submitted_view(sender, modal_values(
+        users=("U0BOB",), fmt="env", label="Staging env", view_limit="2")))
 
     creator = browser_stack.person()
     page = creator.new_page()

@@ -3,6 +3,7 @@ and its body), and signed requests into the real Bolt app, as Slack sends them."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -53,6 +54,8 @@ class FakeSlack:
     failures: dict[str, str] = field(default_factory=dict)  # method -> error, once
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     install_team: str = "T0OTHER"  # the workspace oauth.v2.access says was installed
+    latency: float = 0.0  # seconds every Web API call takes, as real Slack's do
+    failing_users: set[str] = field(default_factory=set)  # users.info answers an error for
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -98,6 +101,8 @@ class FakeSlack:
             return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": TEAM_ID,
                     "team": "Cipherslip Test", "url": "https://test.slack.com/"}
         if method == "users.info":
+            if str(args.get("user")) in self.failing_users:
+                return {"ok": False, "error": "fatal_error"}
             record = self.users.get(str(args.get("user")))
             if record is None:
                 return {"ok": False, "error": "user_not_found"}
@@ -175,6 +180,8 @@ def _fake_app(fake: FakeSlack) -> Starlette:
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         auth = request.headers.get("authorization", "")
+        if fake.latency:
+            await asyncio.sleep(fake.latency)
         with fake.lock:
             fake.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None))
             answer = fake.answer(method, args)
@@ -294,6 +301,10 @@ def modal_values(
 def handoff_url(response_json: dict[str, object]) -> str:
     view = response_json["view"]
     assert isinstance(view, dict)
+    return handoff_url_in(view)
+
+
+def handoff_url_in(view: dict[str, Any]) -> str:
     buttons = [element for block in view["blocks"] if block["type"] == "actions"
                for element in block["elements"]]
     assert [button["text"]["text"] for button in buttons] == ["Open encryption page"]
@@ -302,3 +313,27 @@ def handoff_url(response_json: dict[str, object]) -> str:
 
 def draft_of(url: str) -> str:
     return parse_qs(urlsplit(url).query)["draft"][0]
+
+
+def submitted_view(sender: SlackSender, values: dict[str, Any], *, user_id: str = "U0ALICE",
+                   timeout: float = 10.0) -> dict[str, Any]:
+    """Submit the modal as Slack does; the view it becomes once the app has looked everyone
+    up (the ack itself only says "Preparing…")."""
+    before = len(sender.fake.calls_to("views.update"))
+    response = sender.view_submission(values, user_id=user_id)
+    answer = response.json()
+    assert answer["response_action"] == "update", answer
+    assert answer["view"]["callback_id"] == "share_secret_preparing"
+    updates = sender.fake.wait_for("views.update", before + 1, timeout=timeout)
+    view: dict[str, Any] = updates[-1].args["view"]
+    return view
+
+
+def notes_under(view: dict[str, Any]) -> dict[str, str]:
+    """The error notes of a form sent back with views.update, by the block they follow."""
+    notes: dict[str, str] = {}
+    blocks = view["blocks"]
+    for previous, block in itertools.pairwise(blocks):
+        if block["type"] == "context" and block["elements"][0]["text"].startswith(":warning:"):
+            notes[str(previous.get("block_id"))] = block["elements"][0]["text"]
+    return notes
