@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     slack_teams: CommaList = ()
     # Slack's Web API; tests point it at a local fake.
     slack_api_url: str = "https://slack.com/api/"
+    # Previews of pasted share links. Slack's link_shared events carry the whole URL, key
+    # included; off, the app ignores them (a deployment that wants no key passing through).
+    slack_unfurls: bool = True
 
     # --- operations ---------------------------------------------------------------------
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs, or "*" behind a load

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from bot.blocks.common import STATUS_WORDS, Block, context, escape, section, views_text, when
+from bot.blocks.common import (
+    STATUS_WORDS,
+    Block,
+    context,
+    escape,
+    fit,
+    section,
+    views_text,
+    when,
+)
 from core.crypto.sharecode import normalize_share_code
 from core.errors import InvalidShareCode
 from core.services.link_preview import LinkPreview
@@ -30,23 +39,28 @@ def share_code_of(url: str, base_url: str) -> str | None:
         return None
 
 
-def canonical_link(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-
-
-def unfurl_blocks(entry: LinkPreview | None) -> dict[str, Any]:
+def unfurl_blocks(entry: LinkPreview | None, *, shared_externally: bool = False,
+                  ) -> dict[str, Any]:
+    """The preview; in a channel shared with another organization, only whether the secret
+    is still open and until when (its label and creator are this organization's business)."""
     if entry is None:
         return {"blocks": [section("*Cipherslip secret* · not found")]}
-    title = escape(entry.label) if entry.label else "Cipherslip secret"
     status = STATUS_WORDS.get(entry.status, entry.status)
     if entry.status == "active":
         detail = (f"{views_text(entry.views_used, entry.view_limit)} · "
                   f"expires {when(entry.expires_at)}")
     else:
         detail = status
+    if shared_externally:
+        summary = (f"Active · expires {when(entry.expires_at)}" if entry.status == "active"
+                   else status)
+        headline = f":lock: *Cipherslip secret* · {summary}"
+    else:
+        title = fit(escape(entry.label), 300) if entry.label else "Cipherslip secret"
+        headline = (f":lock: *{title}*\nShared by {fit(escape(entry.creator_name), 300)} · "
+                    f"{detail}")
     blocks: list[Block] = [
-        section(f":lock: *{title}*\nShared by {escape(entry.creator_name)} · {detail}"),
+        section(headline),
         context("Only its recipients can open it, after signing in. Opening this preview "
                 "uses no view."),
     ]

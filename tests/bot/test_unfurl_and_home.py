@@ -3,6 +3,7 @@ with Revoke buttons."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.crypto.encoding import b64url_encode
@@ -29,13 +30,15 @@ def test_share_links_unfurl_with_metadata_and_without_the_fragment(
         assert response.status_code == 200
         [call] = slack.wait_for("chat.unfurl")
     assert call.args["channel"] == "C0GENERAL" and call.args["ts"] == "1700000001.000100"
-    bare_url = link.url.split("#")[0]
-    assert list(call.args["unfurls"]) == [bare_url]
-    shown = blocks_text(call.args["unfurls"][bare_url])
+    # Keyed by the URL exactly as Slack sent it (Slack's rule; it holds the link already)...
+    assert list(call.args["unfurls"]) == [link.url]
+    shown = blocks_text(call.args["unfurls"][link.url])
     assert "VPN &lt;config&gt;" in shown and "Shared by alice@example.com" in shown
     assert "3 of 4 views left" in shown and "expires" in shown
     assert "s3cret" not in shown
-    assert link_key not in slack.everything_sent()
+    # ...and the key goes nowhere else: not into the preview, not into any log.
+    assert link_key not in json.dumps(call.args["unfurls"][link.url])
+    assert slack.everything_sent().count(link_key) == 1
     assert link_key not in logs.text()
     # Looking uses no view.
     assert alice.api("GET", f"/api/v1/secrets/{link.secret_id}").json()["views_used"] == 1
@@ -51,8 +54,39 @@ def test_ended_and_unknown_links_say_so(
     sender.event(link_shared(burned.url, unknown))
     [call] = slack.wait_for("chat.unfurl")
     unfurls = call.args["unfurls"]
-    assert "Burned" in blocks_text(unfurls[burned.url.split("#")[0]])
-    assert "not found" in blocks_text(unfurls[unknown.split("#", maxsplit=1)[0]])
+    assert "Burned" in blocks_text(unfurls[burned.url])
+    assert "not found" in blocks_text(unfurls[unknown])
+
+
+def test_a_composer_preview_is_unfurled_by_its_unfurl_id_and_source(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    # Slack's documented composer payload: the link is still being typed, there is no message.
+    link = stack.user("alice@example.com").create_text("x", ["bob@example.com"], label="Draft")
+    with capture_logs() as logs:
+        sender.event({"type": "link_shared", "channel": "COMPOSER", "is_bot_user_member": True,
+                      "user": "U0ALICE", "message_ts": "Uxxxxxxx-909b5454-75f8-4ac4-b325",
+                      "unfurl_id": "Uxxxxxxx-909b5454-75f8-4ac4-b325", "source": "composer",
+                      "event_ts": "1700000002.000200",
+                      "links": [{"domain": "127.0.0.1", "url": link.url}]})
+        [call] = slack.wait_for("chat.unfurl")
+    assert call.args["unfurl_id"] == "Uxxxxxxx-909b5454-75f8-4ac4-b325"
+    assert call.args["source"] == "composer"
+    assert "channel" not in call.args and "ts" not in call.args
+    assert list(call.args["unfurls"]) == [link.url]
+    assert b64url_encode(link.link_key) not in logs.text()
+
+
+def test_in_a_channel_shared_with_another_organization_only_status_and_expiry_show(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    link = stack.user("alice@example.com").create_text("x", ["bob@example.com"],
+                                                       label="Payroll export")
+    sender.event(link_shared(link.url), is_ext_shared_channel=True)
+    [call] = slack.wait_for("chat.unfurl")
+    shown = blocks_text(call.args["unfurls"][link.url])
+    assert "Active" in shown and "expires" in shown
+    assert "Payroll" not in shown and "alice" not in shown
 
 
 def test_links_to_other_sites_are_left_alone(stack: Stack, slack: FakeSlack,

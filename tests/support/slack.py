@@ -269,11 +269,12 @@ class SlackSender:
         })
 
     def event(self, event: dict[str, Any], event_id: str | None = None,
-              team_id: str = TEAM_ID) -> httpx.Response:
+              team_id: str = TEAM_ID, **envelope_fields: Any) -> httpx.Response:
         envelope = {"token": "unused", "team_id": team_id, "api_app_id": "A0CIPHER",
                     "type": "event_callback", "event": event,
                     "event_id": event_id or f"Ev{next(self._ids):08d}",
-                    "event_time": int(time.time())}
+                    "event_time": int(time.time()), "is_ext_shared_channel": False,
+                    **envelope_fields}
         return self.post(json.dumps(envelope).encode(), "application/json")
 
 
