@@ -33,7 +33,9 @@ MAX_ATTEMPTS = 8
 BATCH = 50
 # Errors that retrying cannot fix: the notice is given up.
 FINAL_ERRORS = {"users_not_found", "user_not_found", "account_inactive", "invalid_auth",
-                "not_authed", "channel_not_found", "cant_update_message", "message_not_found"}
+                "not_authed", "channel_not_found", "cant_update_message", "message_not_found",
+                # Our message was malformed: sending it again would fail again.
+                "invalid_blocks", "invalid_arguments", "msg_too_long"}
 # While looking for the creator: this workspace cannot help, another one of the tenant may.
 NEXT_WORKSPACE_ERRORS = {"users_not_found", "invalid_auth", "account_inactive", "not_authed",
                          "token_revoked", "team_access_not_granted"}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bot.blocks.common import (
     AUDIENCE_WORDS,
+    SECTION_TEXT_MAX,
     STATUS_WORDS,
     Block,
     context,
     escape,
+    fit,
     revoke_button,
     section,
     views_text,
@@ -19,7 +21,7 @@ from core.services.states import FILE
 
 def notice_text(state: NoticeState) -> str:
     """The notification's plain text (what phones and screen readers show)."""
-    name = f"“{escape(state.label)}”" if state.label else state.share_code
+    name = f"“{fit(escape(state.label), 300)}”" if state.label else state.share_code
     status = STATUS_WORDS.get(state.status, state.status)
     if state.status == "active" and state.opens:
         latest = escape(state.opens[0].email or "a recipient")
@@ -28,8 +30,22 @@ def notice_text(state: NoticeState) -> str:
     return f"Your secret {name}: {status}."
 
 
+def opened_text(state: NoticeState) -> str:
+    """Who opened it, newest first, as many as fit in one section; then how many more."""
+    lines = [f"• {fit(escape(opening.email or 'a recipient'), 300)}, {when(opening.time)}"
+             for opening in state.opens]
+    text = "*Opened*"
+    for shown, line in enumerate(lines):
+        rest = len(lines) - shown
+        more = f"\n…and {rest} more" if rest > 1 else ""
+        if len(text) + 1 + len(line) + len(more) > SECTION_TEXT_MAX:
+            return text + f"\n…and {rest} more"
+        text += "\n" + line
+    return text
+
+
 def notice_blocks(state: NoticeState) -> list[Block]:
-    title = escape(state.label) if state.label else "Secret"
+    title = fit(escape(state.label), 300) if state.label else "Secret"
     kind = "file" if state.secret_type == FILE else "text"
     status = STATUS_WORDS.get(state.status, state.status)
     if state.status == "active":
@@ -49,9 +65,7 @@ def notice_blocks(state: NoticeState) -> list[Block]:
                 "the link's key is not stored anywhere; only the link you sent opens it"),
     ]
     if state.opens:
-        opened = "\n".join(f"• {escape(opening.email or 'a recipient')}, {when(opening.time)}"
-                           for opening in state.opens)
-        blocks.append(section(f"*Opened*\n{opened}"))
+        blocks.append(section(opened_text(state)))
     else:
         blocks.append(context("Not opened yet."))
     if state.status == "active":

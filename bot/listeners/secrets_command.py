@@ -7,18 +7,22 @@ the same services as the web: role checks and audit events are the web's own.
 from __future__ import annotations
 
 import asyncio
+import logging
+from http import HTTPStatus
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.audit import AUDIT_SHOWN, DEFAULT_FILTER, audit_message
-from bot.blocks.common import escape, section
+from bot.blocks.common import MESSAGE_TEXT_MAX, escape, fit, section
 from bot.blocks.secrets import HELP, list_message
 from bot.context import SLACK_CLIENT, BotContext
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import audit
 from core.services.identity import Principal
+
+log = logging.getLogger(__name__)
 
 COMMAND = "/secrets"
 SUBCOMMANDS = ("list", "revoke", "audit", "help")
@@ -67,4 +71,19 @@ def register(app: AsyncApp, bot: BotContext) -> None:
         except (AccessDenied, NotFound, Conflict, InvalidInput) as refusal:
             text = refusal.message[:1].upper() + refusal.message[1:] + "."
             blocks = [section(f":no_entry: {escape(text)}")]
-        await respond(text=text, blocks=blocks, response_type="ephemeral")
+        web_page = "/admin/audit" if subcommand == "audit" else "/secrets"
+        await respond_or_say_so(respond, text, blocks, bot.settings.base_url + web_page)
+
+
+async def respond_or_say_so(respond: AsyncRespond, text: str, blocks: list[dict[str, Any]],
+                            web_url: str) -> None:
+    """Answer with ``blocks``; if Slack refuses them, with a short text saying so and where
+    to look instead, so that whoever asked is never left with nothing."""
+    answer = await respond(text=fit(text, MESSAGE_TEXT_MAX), blocks=blocks,
+                           response_type="ephemeral")
+    if answer.status_code == HTTPStatus.OK:
+        return
+    log.error("Slack refused a /secrets answer: HTTP %s %s", answer.status_code,
+              fit(answer.body or "", 200))
+    await respond(text=f"Slack could not show this answer; see {web_url} instead.",
+                  response_type="ephemeral")
