@@ -77,7 +77,7 @@ def test_each_manifest_event_is_acknowledged_and_handled(
         assert call.args["user_id"] == "U0ALICE"
         assert call.args["view"]["type"] == "home"
     else:
-        # Keyed by the link without its fragment: the link key goes no further.
-        assert list(call.args["unfurls"]) == [f"{stack.base_url}/s/{SHARE_CODE}"]
+        # Keyed by the link exactly as Slack sent it; the key appears nowhere else.
+        assert list(call.args["unfurls"]) == [f"{stack.base_url}/s/{SHARE_CODE}#key"]
         assert (call.args["channel"], call.args["ts"]) == ("C1", "1.2")
-        assert "#key" not in slack.everything_sent()
+        assert slack.everything_sent().count("#key") == 1
