@@ -152,7 +152,7 @@ class CreatorNotifier:
                         continue  # perhaps in another of the tenant's workspaces
                     raise
                 recipient = str(found["user"]["id"])
-            text, blocks = notice_text(state), notice_blocks(state)
+            text, blocks = notice_text(state), notice_blocks(state, self.settings.base_url)
             if channel_id is None or message_ts is None:
                 posted = client.chat_postMessage(channel=recipient, text=text, blocks=blocks,
                                                  unfurl_links=False)

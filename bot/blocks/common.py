@@ -66,6 +66,26 @@ def plain(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
+OPEN_ON_WEB_ACTION = "open_on_web"
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(fit(text, 150))}
+
+
+def open_button(base_url: str, secret_id: str) -> dict[str, Any]:
+    """The secret's own page on the web: its activity, and everything Slack cannot show."""
+    return {"type": "button", "action_id": OPEN_ON_WEB_ACTION, "text": plain("Open"),
+            "url": f"{base_url}/secrets/{secret_id}", "value": secret_id}
+
+
+def secret_actions(base_url: str, secret_id: str, share_code: str, *, active: bool) -> Block:
+    elements = [open_button(base_url, secret_id)]
+    if active:
+        elements.append(revoke_button(secret_id, share_code))
+    return {"type": "actions", "block_id": f"actions_{secret_id}", "elements": elements}
+
+
 def revoke_button(secret_id: str, share_code: str) -> dict[str, Any]:
     return {
         "type": "button", "action_id": "revoke_secret", "value": secret_id,

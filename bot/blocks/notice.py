@@ -10,7 +10,7 @@ from bot.blocks.common import (
     context,
     escape,
     fit,
-    revoke_button,
+    secret_actions,
     section,
     views_text,
     when,
@@ -44,7 +44,7 @@ def opened_text(state: NoticeState) -> str:
     return text
 
 
-def notice_blocks(state: NoticeState) -> list[Block]:
+def notice_blocks(state: NoticeState, base_url: str) -> list[Block]:
     title = fit(escape(state.label), 300) if state.label else "Secret"
     kind = "file" if state.secret_type == FILE else "text"
     status = STATUS_WORDS.get(state.status, state.status)
@@ -68,7 +68,6 @@ def notice_blocks(state: NoticeState) -> list[Block]:
         blocks.append(section(opened_text(state)))
     else:
         blocks.append(context("Not opened yet."))
-    if state.status == "active":
-        blocks.append({"type": "actions", "block_id": "notice_actions",
-                       "elements": [revoke_button(state.secret_id, state.share_code)]})
+    blocks.append(secret_actions(base_url, state.secret_id, state.share_code,
+                                 active=state.status == "active"))
     return blocks

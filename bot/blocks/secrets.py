@@ -10,15 +10,20 @@ from bot.blocks.common import (
     Block,
     context,
     escape,
+    fit,
+    header,
+    plain,
     revoke_button,
+    secret_actions,
     section,
     views_text,
     when,
 )
 from core.services.manage import SecretSummary
 
-LIST_SHOWN = 20
+LIST_SHOWN = 20  # two blocks each, within a message's 50
 HOME_SHOWN = 50
+SHARE_FROM_HOME_ACTION = "share_from_home"
 
 HELP = """*Cipherslip* shares passwords, keys and files so that no server ever sees them.
 • `/share-secret` choose recipients and options; the content goes into an encryption page
@@ -27,6 +32,15 @@ HELP = """*Cipherslip* shares passwords, keys and files so that no server ever s
 • `/secrets audit [filter]` the audit log (super admins), e.g.
   `/secrets audit activity_name = "paper_secret_access_denied"`
 • `/secrets help` this text"""
+
+
+def help_blocks(unknown: str | None = None) -> list[Block]:
+    """The help text with a header; an unknown subcommand is named first."""
+    blocks: list[Block] = [header("Cipherslip in Slack")]
+    if unknown is not None:
+        blocks.append(section(f"Unknown subcommand `{fit(escape(unknown), 100)}`."))
+    blocks.append(section(HELP))
+    return blocks
 
 
 def summary_line(secret: SecretSummary) -> str:
@@ -44,11 +58,14 @@ def summary_line(secret: SecretSummary) -> str:
 
 def list_message(secrets: list[SecretSummary], base_url: str) -> tuple[str, list[Block]]:
     if not secrets:
-        return "You have no secrets yet.", [section(
+        return "You have no secrets yet.", [header("Your secrets"), section(
             "You have no secrets yet. Start one with `/share-secret`.")]
     shown = secrets[:LIST_SHOWN]
-    blocks = [section(f"*Your secrets* ({len(secrets)}, newest first)")]
-    blocks += [section(summary_line(secret)) for secret in shown]
+    blocks = [header(f"Your secrets ({len(secrets)}, newest first)")]
+    for secret in shown:
+        blocks.append(section(summary_line(secret)))
+        blocks.append(secret_actions(base_url, secret.id, secret.share_code,
+                                     active=secret.status == "active"))
     if len(secrets) > len(shown):
         blocks.append(context(f"{len(secrets) - len(shown)} more on <{base_url}/secrets|the web>."))
     return f"Your secrets: {len(secrets)}", blocks
@@ -56,7 +73,11 @@ def list_message(secrets: list[SecretSummary], base_url: str) -> tuple[str, list
 
 def home_view(secrets: list[SecretSummary] | None, base_url: str, hint: str) -> dict[str, Any]:
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your active secrets"}},
+        {"type": "actions", "block_id": "home_actions", "elements": [{
+            "type": "button", "action_id": SHARE_FROM_HOME_ACTION, "style": "primary",
+            "text": plain("Share a secret"),
+        }]},
+        header("Your active secrets"),
     ]
     if secrets is None:
         blocks.append(section(hint))

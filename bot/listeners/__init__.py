@@ -9,8 +9,10 @@ from bot.listeners import (
     app_home_opened,
     link_shared,
     open_encryption_page,
+    open_on_web,
     revoke_button,
     secrets_command,
+    share_from_home,
     share_secret_audience,
     share_secret_command,
     share_secret_submission,
@@ -19,6 +21,7 @@ from bot.listeners import (
 LISTENERS: tuple[ModuleType, ...] = (
     share_secret_command, share_secret_audience, share_secret_submission,
     open_encryption_page, secrets_command, revoke_button, app_home_opened, link_shared,
+    share_from_home, open_on_web,
 )
 
 

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.audit import AUDIT_SHOWN, DEFAULT_FILTER, audit_message
 from bot.blocks.common import MESSAGE_TEXT_MAX, escape, fit, section
-from bot.blocks.secrets import HELP, list_message
+from bot.blocks.secrets import HELP, help_blocks, list_message
 from bot.context import SLACK_CLIENT, BotContext
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import audit
@@ -58,9 +58,8 @@ def register(app: AsyncApp, bot: BotContext) -> None:
         subcommand, _, argument = (body.get("text") or "").strip().partition(" ")
         subcommand, argument = subcommand.lower(), argument.strip()
         if subcommand not in SUBCOMMANDS or subcommand == "help":
-            unknown = (f"Unknown subcommand `{escape(subcommand)}`.\n"
-                       if subcommand not in ("", "help") else "")
-            await respond(text=unknown + HELP, response_type="ephemeral")
+            unknown = subcommand if subcommand not in ("", "help") else None
+            await respond(text=HELP, blocks=help_blocks(unknown), response_type="ephemeral")
             return
         principal = await bot.principal(client, body.get("team_id", ""), body["user_id"])
         if principal is None:

@@ -126,8 +126,9 @@ def notice(status: str, openings: int) -> NoticeState:
 @pytest.mark.parametrize("status", ["active", "burned", "revoked", "expired"])
 def test_the_creator_dm_with_a_thousand_openings(status: str) -> None:
     state = notice(status, 1000)
-    check_message(notice_text(state), notice_blocks(state))
-    opened = next(text for _, text in texts(notice_blocks(state)) if text.startswith("*Opened*"))
+    check_message(notice_text(state), notice_blocks(state, BASE_URL))
+    opened = next(text for _, text in texts(notice_blocks(state, BASE_URL))
+                  if text.startswith("*Opened*"))
     assert opened.endswith("more")  # says how many it could not list
 
 

@@ -169,3 +169,28 @@ def test_every_url_is_on_the_one_unfurled_host_and_a_served_path() -> None:
     routes = served_routes()
     assert ("POST", EVENTS_PATH) in routes
     assert ("GET", OAUTH_REDIRECT_PATH) in routes
+
+
+DEV_MANIFEST_FILE = ROOT / "app_manifest.dev.yml"
+
+
+def dev_manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load(DEV_MANIFEST_FILE.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_development_manifest_is_valid_and_uses_socket_mode() -> None:
+    document = dev_manifest()
+    assert schema_errors(document) == []
+    assert document["settings"]["socket_mode_enabled"] is True
+    # Socket Mode needs no public URL: none is listed.
+    assert "url" not in json.dumps(document).replace("usage_hint", "")
+
+
+def test_the_development_manifest_asks_for_no_more_than_the_code_uses() -> None:
+    document = dev_manifest()
+    assert {command["command"] for command in document["features"]["slash_commands"]} == (
+        commands())
+    assert set(document["settings"]["event_subscriptions"]["bot_events"]) <= events()
+    assert set(document["oauth_config"]["scopes"]["bot"]) <= set(BOT_SCOPES)
