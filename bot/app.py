@@ -25,7 +25,13 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import BotContext
-from bot.installation import BOT_SCOPES, ThreadedInstallationStore, ThreadedStateStore, Workspaces
+from bot.installation import (
+    BOT_SCOPES,
+    ROTATE_BEFORE_EXPIRY_MINUTES,
+    ThreadedInstallationStore,
+    ThreadedStateStore,
+    Workspaces,
+)
 from bot.listeners import LISTENERS
 from bot.notifier import CreatorNotifier
 from core.services.container import Services
@@ -66,14 +72,16 @@ async def _install_failed(args: AsyncFailureArgs) -> BoltResponse:
                          "/slack/install.", args.suggested_status_code)
 
 
-def _oauth_settings(settings: Settings, workspaces: Workspaces) -> AsyncOAuthSettings:
+def _oauth_settings(settings: Settings, workspaces: Workspaces,
+                    installations: ThreadedInstallationStore) -> AsyncOAuthSettings:
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES), redirect_uri=f"{settings.base_url}/slack/oauth_redirect",
         install_page_rendering_enabled=False,
-        installation_store=ThreadedInstallationStore(workspaces.installations),
+        installation_store=installations,
         state_store=ThreadedStateStore(workspaces.states),
         callback_options=AsyncCallbackOptions(success=_installed, failure=_install_failed),
+        token_rotation_expiration_minutes=ROTATE_BEFORE_EXPIRY_MINUTES,
     )
 
 
@@ -121,10 +129,15 @@ def create_bolt_app(settings: Settings, services: Services,
     # A 429 is waited out (its Retry-After), twice at most, instead of failing the listener.
     retries: list[AsyncRetryHandler] = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
     if settings.slack_oauth:
+        installations = ThreadedInstallationStore(notifier.workspaces.installations)
+        # The store given to the app too: Bolt then builds its authorization (and refreshes
+        # rotating tokens) with this client, so with our Slack API URL, not slack.com.
         app = AsyncApp(signing_secret=settings.slack_signing_secret,
                        client=AsyncWebClient(base_url=settings.slack_api_url,
                                              retry_handlers=retries),
-                       oauth_settings=_oauth_settings(settings, notifier.workspaces))
+                       installation_store=installations,
+                       oauth_settings=_oauth_settings(settings, notifier.workspaces,
+                                                      installations))
     else:
         app = AsyncApp(signing_secret=settings.slack_signing_secret,
                        client=AsyncWebClient(token=settings.slack_bot_token,

@@ -17,6 +17,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
+from slack_sdk.web import WebClient
 from sqlalchemy import Engine, select
 
 from core.db.models import SLACK_BOTS
@@ -25,6 +27,9 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 600
+# Bolt's default: a rotating token is refreshed once it has under two hours left (Slack's
+# rotating tokens last twelve).
+ROTATE_BEFORE_EXPIRY_MINUTES = 120
 
 # What the code calls, and nothing more (app_manifest.yml lists the same; a test compares).
 BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "links:read",
@@ -101,12 +106,29 @@ class Workspaces:
         )
 
     def bot_token(self, team_id: str | None) -> str | None:
+        """The workspace's bot token; with Slack's token rotation on, refreshed (and stored)
+        when it expires within ROTATE_BEFORE_EXPIRY_MINUTES, as Bolt does for the listeners."""
         if not self._settings.slack_oauth:
             return self._settings.slack_bot_token or None
         if team_id is None:
             return None
         bot = self.installations.find_bot(enterprise_id=None, team_id=team_id)
-        return bot.bot_token if bot is not None else None
+        if bot is None:
+            return None
+        if bot.bot_refresh_token is not None:
+            refreshed = self._rotator().perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_BEFORE_EXPIRY_MINUTES)
+            if refreshed is not None:
+                self.installations.save_bot(refreshed)
+                bot = refreshed
+        return bot.bot_token
+
+    def _rotator(self) -> TokenRotator:
+        return TokenRotator(
+            client_id=self._settings.slack_client_id,
+            client_secret=self._settings.slack_client_secret,
+            client=WebClient(base_url=self._settings.slack_api_url, timeout=10),
+        )
 
     def teams_of_tenant(self, tenant_id: str) -> list[str | None]:
         """Workspaces whose users may be this tenant's users ([None]: the one workspace)."""

@@ -3,7 +3,9 @@ SQLAlchemy stores), and each workspace maps to a tenant."""
 
 from __future__ import annotations
 
+import base64
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -107,3 +109,38 @@ def test_an_unlisted_workspace_can_install_but_gets_nothing(
     time.sleep(0.3)
     assert not slack.calls_to("views.open") and not slack.calls_to("views.publish")
     assert not slack.calls_to("response_url")
+
+
+def stored_bot_token(stack: Stack) -> str:
+    with stack.services.engine.connect() as connection:
+        return str(connection.scalar(
+            select(SLACK_BOTS.c.bot_token).order_by(SLACK_BOTS.c.id.desc()).limit(1)))
+
+
+def test_rotating_tokens_are_refreshed_and_stored_for_listeners_and_dms(
+    stack: Stack, slack: FakeSlack
+) -> None:
+    # Slack's token rotation on: the install's token expires in a minute, well inside the
+    # two hours before expiry at which Cipherslip refreshes it.
+    slack.token_lifetime = 60
+    install(stack, slack)
+    assert stored_bot_token(stack) == "xoxe.xoxb-installed"
+
+    sender = SlackSender(stack.base_url, slack)
+    assert sender.command("/share-secret", team_id="T0OTHER").status_code == 200
+    [opened] = slack.wait_for("views.open")
+    assert opened.token == "xoxe.xoxb-rotated-1"  # refreshed before use...
+    [refresh] = [call for call in slack.calls_to("oauth.v2.access")
+                 if call.args.get("grant_type") == "refresh_token"]
+    assert refresh.token == "Basic " + base64.b64encode(b"1234.5678:client-secret").decode()
+    assert stored_bot_token(stack) == "xoxe.xoxb-rotated-1"  # ...and stored
+
+    # The scheduler's creator DMs use the same store: a token near its end is refreshed too.
+    with stack.services.engine.begin() as connection:
+        connection.execute(SLACK_BOTS.update().values(
+            bot_token_expires_at=datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=1)))
+    assert stack.notifier().workspaces.bot_token("T0OTHER") == "xoxe.xoxb-rotated-2"
+    assert stored_bot_token(stack) == "xoxe.xoxb-rotated-2"
+    # A fresh one is used as it is.
+    assert stack.notifier().workspaces.bot_token("T0OTHER") == "xoxe.xoxb-rotated-2"
+    assert slack.rotations == 2

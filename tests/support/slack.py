@@ -55,6 +55,9 @@ class FakeSlack:
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     install_team: str = "T0OTHER"  # the workspace oauth.v2.access says was installed
     latency: float = 0.0  # seconds every Web API call takes, as real Slack's do
+    # Slack's token rotation: installs and refreshes hand out tokens that expire this soon.
+    token_lifetime: int | None = None
+    rotations: int = 0
     failing_users: set[str] = field(default_factory=set)  # users.info answers an error for
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -126,6 +129,21 @@ class FakeSlack:
             return {"ok": True, "channel": key[0], "ts": key[1]}
         if method in ("views.open", "views.update", "views.publish"):
             return {"ok": True, "view": {"id": "V0MODAL", "hash": "h1"}}
+        if method == "oauth.v2.access" and args.get("grant_type") == "refresh_token":
+            if args.get("refresh_token") != "xoxe-1-refresh":
+                return {"ok": False, "error": "invalid_refresh_token"}
+            self.rotations += 1
+            return {"ok": True, "access_token": f"xoxe.xoxb-rotated-{self.rotations}",
+                    "refresh_token": "xoxe-1-refresh", "expires_in": 12 * 3600,
+                    "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": "UBOT",
+                    "app_id": "A0CIPHER", "team": {"id": self.install_team, "name": "Other"},
+                    "enterprise": None, "is_enterprise_install": False}
+        if method == "oauth.v2.access" and self.token_lifetime is not None:
+            return {"ok": True, "app_id": "A0CIPHER", "access_token": "xoxe.xoxb-installed",
+                    "refresh_token": "xoxe-1-refresh", "expires_in": self.token_lifetime,
+                    "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": "UBOT",
+                    "team": {"id": self.install_team, "name": "Other"}, "enterprise": None,
+                    "is_enterprise_install": False, "authed_user": {"id": "U0ADMIN"}}
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A0CIPHER", "access_token": "xoxb-installed",
                     "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": "UBOT",
