@@ -153,3 +153,14 @@ def test_an_unreachable_slack_is_retried_and_the_batch_goes_on(
     stack.clock.advance(timedelta(seconds=10))
     assert stack.notifier().run().processed == [link.secret_id]
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_message_slack_calls_malformed_is_not_sent_again_and_again(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    slack.failures["chat.postMessage"] = "invalid_blocks"
+    share_from_slack(sender, stack.user("alice@example.com"), label="Malformed", view_limit=1)
+    assert stack.notifier().run().failed == 1
+    stack.clock.advance(timedelta(hours=1))
+    assert stack.notifier().run().processed == []  # given up at once, not retried
+    assert len(slack.calls_to("chat.postMessage")) == 1

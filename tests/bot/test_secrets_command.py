@@ -136,3 +136,15 @@ def test_an_idp_granted_admin_role_lapses_without_a_fresh_sign_in(stack: Stack) 
     stack.clock.advance(timedelta(days=30))
     named = users.principal_for_email(stack.settings.tenant_id, "admin@example.com")
     assert named is not None and named.is_super_admin
+
+
+def test_an_answer_slack_refuses_falls_back_to_a_short_text(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    stack.user("alice@example.com").create_text("x", ["bob@example.com"], label="Mine")
+    slack.refuse_responses = 1
+    sender.command("/secrets", "list")
+    [fallback] = slack.wait_for("response_url")
+    assert slack.calls_to("response_url!refused")  # the first answer was refused...
+    assert fallback.args["text"] == (  # ...and the caller still hears where to look
+        f"Slack could not show this answer; see {stack.base_url}/secrets instead.")

@@ -58,6 +58,7 @@ class FakeSlack:
     # Slack's token rotation: installs and refreshes hand out tokens that expire this soon.
     token_lifetime: int | None = None
     rotations: int = 0
+    refuse_responses: int = 0  # response_url posts to refuse, as Slack does bad blocks
     failing_users: set[str] = field(default_factory=set)  # users.info answers an error for
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -208,6 +209,10 @@ def _fake_app(fake: FakeSlack) -> Starlette:
     async def response_url(request: Request) -> Response:
         args = json.loads(await request.body())
         problem = blocks_problem(args)
+        with fake.lock:
+            if problem is None and fake.refuse_responses:
+                fake.refuse_responses -= 1
+                problem = "invalid_blocks"
         with fake.lock:
             fake.calls.append(Call("response_url" if problem is None else "response_url!refused",
                                    args, None))
