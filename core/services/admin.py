@@ -27,6 +27,10 @@ from core.services.users import escape_like
 
 SECRET_STATUSES = ("all", "active", "expired", "burned", "revoked", "pending")
 PAGE_SIZE_MAX = 200
+# Beyond these, a page number or an event id cannot name anything: refused before the
+# database sees an offset or an id that overflows its integers.
+PAGE_MAX = 1_000_000
+EVENT_ID_MAX = 2**63 - 1
 EXPORT_BATCH = 1000
 
 
@@ -119,8 +123,10 @@ class AdminService:
         self, admin: Principal, *, search: str = "", status: str = "all", page: int = 1,
         page_size: int = 50,
     ) -> SecretPage:
-        if page < 1 or not 1 <= page_size <= PAGE_SIZE_MAX:
-            raise InvalidInput(f"page starts at 1; page_size is 1..{PAGE_SIZE_MAX}", field="page")
+        if not 1 <= page <= PAGE_MAX:
+            raise InvalidInput(f"page must be 1 to {PAGE_MAX:,}", field="page")
+        if not 1 <= page_size <= PAGE_SIZE_MAX:
+            raise InvalidInput(f"page_size must be 1 to {PAGE_SIZE_MAX}", field="page_size")
         conditions = [Secret.tenant_id == admin.tenant_id]
         for condition in (self._status_condition(status), self._search_condition(search)):
             if condition is not None:
@@ -203,7 +209,9 @@ class AdminService:
         before: int | None = None, limit: int = 50,
     ) -> AuditPage:
         if not 1 <= limit <= PAGE_SIZE_MAX:
-            raise InvalidInput(f"limit is 1..{PAGE_SIZE_MAX}", field="limit")
+            raise InvalidInput(f"limit must be 1 to {PAGE_SIZE_MAX}", field="limit")
+        if before is not None and not 1 <= before <= EVENT_ID_MAX:
+            raise InvalidInput("before must be an event id, 1 to 2^63 - 1", field="before")
         conditions = audit_conditions(admin.tenant_id, filter_text, actor, ip)
         if before is not None:
             conditions.append(AuditEvent.id < before)

@@ -267,3 +267,27 @@ def test_a_tenant_admin_sees_nothing_of_another_tenant(stack: Stack) -> None:
     assert labels == ["Beta only"]
     exported = admin_get(boss, "/api/v1/admin/audit/export")
     assert "example.com" not in exported.replace("@beta.test", "")
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    (f"/api/v1/admin/secrets?page={10**17}&page_size=100", "page"),
+    ("/api/v1/admin/secrets?page=0", "page"),
+    ("/api/v1/admin/secrets?page_size=100000", "page_size"),
+    (f"/api/v1/admin/audit?before={2**70}", "before"),
+    (f"/api/v1/admin/audit?before={-(2**70)}", "before"),
+    ("/api/v1/admin/audit?limit=0", "limit"),
+])
+def test_out_of_range_numbers_are_422_naming_the_field(
+    stack: Stack, path: str, field: str
+) -> None:
+    response = stack.user(ADMIN).api("GET", path)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+
+
+def test_an_out_of_range_page_of_the_console_is_a_page_saying_so(stack: Stack) -> None:
+    admin = stack.user(ADMIN)
+    for path in (f"/admin/audit?before={2**70}", f"/admin/secrets?page={10**17}"):
+        response = admin.http.get(path)
+        assert response.status_code == 422, (path, response.status_code)
+        assert "must be" in response.text
