@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from core.errors import CsrfFailure
+from core.errors import AuthenticationRequired, CsrfFailure
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEADER = "x-csrf-token"
 FORM_FIELD = "csrf_token"
+SESSION_ENDED = "Your session ended — sign in again"
 
 
 def csrf_token(request: Request) -> str:
@@ -42,6 +43,10 @@ async def verify_csrf(request: Request) -> None:
     if origin not in (None, "null") and origin != _origin(base_url):
         raise CsrfFailure(f"requests must come from {_origin(base_url)}")
     expected = request.session.get("csrf")
+    if not isinstance(expected, str):
+        # No session any more (it expired, or the store lost it): a token cannot match, and
+        # "reload the page" would only go round in circles.
+        raise AuthenticationRequired(SESSION_ENDED)
     provided = request.headers.get(HEADER)
     # Pages post forms; the JSON API takes the header only (never parse an API body here).
     is_api = request.url.path.startswith("/api/")
@@ -51,7 +56,7 @@ async def verify_csrf(request: Request) -> None:
         form = await request.form()
         field = form.get(FORM_FIELD)
         provided = field if isinstance(field, str) else None
-    if not isinstance(expected, str) or not provided or not hmac.compare_digest(
+    if not provided or not hmac.compare_digest(
         expected.encode(), provided.encode()
     ):
         raise CsrfFailure("missing or invalid CSRF token; reload the page and try again")

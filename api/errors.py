@@ -89,7 +89,10 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
             extra["position"] = exc.position  # 0-based: where the filter went wrong
         return JSONResponse(error_body(exc.code, exc.message, **extra), status, headers=headers)
     if isinstance(exc, errors.AuthenticationRequired):
+        # Back to where the person was: a page can be asked for again, a form post cannot.
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method not in ("GET", "HEAD"):
+            target = "/"
         return RedirectResponse(f"/auth/login?next={quote(target, safe='/')}", 303)
     return _page(request, status, exc.code.replace("_", " ").capitalize(), exc.message)
 

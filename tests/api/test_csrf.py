@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from api.sessions import cookie_name
 from tests.support.stack import Stack
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -76,3 +77,17 @@ def test_forged_requests_are_refused_and_change_nothing(
     assert response.status_code == 403
     status = alice.api("GET", f"/api/v1/secrets/{link.secret_id}").json()["status"]
     assert status == "active"
+
+
+def test_an_ended_session_is_sent_to_sign_in_not_round_in_circles(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    link = alice.create_text("x", ["bob@example.com"])
+    # The session store lost everything (an expiry, a Redis restart without persistence).
+    session_id = alice.http.cookies[cookie_name(stack.settings.secure_cookies)]
+    stack.services.sessions.delete(session_id)
+    response = alice.api("POST", f"/api/v1/secrets/{link.secret_id}/revoke")
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "Your session ended — sign in again"
+    page = alice.http.post(f"/secrets/{link.secret_id}/revoke", data={"csrf_token": "stale"},
+                           follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/auth/login?next=/"

@@ -260,5 +260,8 @@ def test_confirm_needs_csrf(stack: Stack) -> None:
     forged = BrowserLikeClient(stack.base_url, GUEST)
     stack.clients.append(forged)
     response = forged.http.post("/api/v1/magic-links/consume", json={"token": token})
-    assert response.status_code == 403
+    assert response.status_code == 401  # no session at all: nothing to check a token against
+    forged.http.get("/verify")  # now a session, but the request carries no token
+    response = forged.http.post("/api/v1/magic-links/consume", json={"token": token})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
     assert guest.confirm_link(mails_to(stack, GUEST)[0]).status_code == 200
