@@ -39,6 +39,25 @@ STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
 ]
 
 
+# When to try again after a 503: outages worth reporting last longer than a few seconds.
+RETRY_AFTER_SECONDS = 10
+# What people are told when a backend fails: its own message names keys, paths or internal
+# addresses, and goes to the log instead.
+BACKEND_FAILURES: dict[type[errors.CipherslipError], str] = {
+    errors.BlobStoreError: "Stored content cannot be reached right now; nothing was changed. "
+                           "Try again in a minute.",
+    errors.VaultUnavailable: "The key service cannot be reached right now; nothing was "
+                             "changed. Try again in a minute.",
+}
+
+
+def public_message(error: errors.CipherslipError) -> str:
+    for error_class, message in BACKEND_FAILURES.items():
+        if isinstance(error, error_class):
+            return message
+    return error.message
+
+
 def status_for(error: errors.CipherslipError) -> int:
     for error_class, status in STATUS_BY_ERROR:
         if isinstance(error, error_class):
@@ -76,7 +95,10 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.RateLimited):
         headers["retry-after"] = str(exc.retry_after)
     if isinstance(exc, errors.ServiceUnavailable):
-        log.warning("dependency unavailable: %s", exc.code)
+        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        log.warning("dependency unavailable: %s: %s", exc.code, exc.message)
+        if public_message(exc) != exc.message:
+            exc = type(exc)(public_message(exc))
     if isinstance(exc, errors.VaultRejected):
         # The vault's own words can describe our internals: keep them in the log.
         log.error("the vault refused a request: %s", exc.vault_code)

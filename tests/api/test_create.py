@@ -228,3 +228,18 @@ def test_create_rate_limit(stack: Stack) -> None:
     statuses = [alice.start_secret(["bob@example.com"])[0].status_code for _ in range(31)]
     assert statuses[:30] == [201] * 30
     assert statuses[30] == 429
+
+
+def test_a_storage_failure_on_completion_is_a_503_that_names_no_internal_path(
+    stack: Stack,
+) -> None:
+    alice = stack.user("alice@example.com")
+    created = _pending(alice)
+    tenant_blobs = stack.settings.effective_blob_dir / stack.settings.tenant_id
+    tenant_blobs.mkdir(parents=True, exist_ok=True)
+    (tenant_blobs / created["id"]).write_bytes(b"")  # where the secret's directory would go
+    response = _complete(alice, created, _stream(5))
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "10"
+    assert response.json()["error"]["code"] == "blob_store_unavailable"
+    assert created["id"] not in response.text and "blob store" not in response.text

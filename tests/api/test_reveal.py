@@ -146,3 +146,21 @@ def stack_options() -> dict[str, object]:
     # Generous limits so the concurrency test measures counting, not throttling; the
     # throttling tests below use their own stacks.
     return {"reveal_rate_per_user": 1000, "reveal_rate_per_ip": 1000}
+
+
+def test_a_storage_failure_is_a_503_that_names_no_internal_path(stack: Stack) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    link = alice.create_text("x", ["bob@example.com"], view_limit=1)
+    [blob] = stack.stored_blobs(link.secret_id)
+    blob.unlink()
+    blob.mkdir()  # reading it now fails with an OS error, not "not found"
+    with pytest.raises(RevealFailed) as failed:
+        bob.reveal(link)
+    response = failed.value.response
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "10"
+    error = response.json()["error"]
+    assert error["code"] in ("blob_store_unavailable", "service_unavailable")
+    for internal in (blob.name, link.secret_id, str(stack.settings.data_dir), "blob store:"):
+        assert internal not in response.text
+    assert stored(stack, link.secret_id).views_used == 0
