@@ -7,6 +7,7 @@ uploads and downloads itself, so there are no presigned URLs here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -21,6 +22,7 @@ from core.blobstore.local_files import (
     NOT_A_KEY_CHARACTER,
     PARTIAL_PREFIX,
     PARTIAL_SUFFIX,
+    DirectoryVanished,
     make_directories,
     stream,
     write_atomically,
@@ -58,7 +60,12 @@ class LocalBlobStore:
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
         path = self._path(key)
         make_directories(self._root, path.parent, key)
-        return write_atomically(key, path, chunks)
+        try:
+            return write_atomically(key, path, chunks)
+        except DirectoryVanished:
+            # A delete emptied and removed the directory just now; no chunk was read yet.
+            make_directories(self._root, path.parent, key)
+            return write_atomically(key, path, chunks)
 
     def open(self, key: str) -> Iterator[bytes]:
         # Opened now so a missing blob is reported before the caller starts streaming; the
@@ -122,8 +129,11 @@ class LocalBlobStore:
             return
         except OSError as error:
             raise BlobStoreError(f"local blob store: cannot delete {key!r}") from error
-        # Empty directories are left in place on purpose: removing them could race with a
-        # concurrent put that has just created its parent directory.
+        # A secret's blobs share a directory: with its last one gone, it goes too (rmdir
+        # refuses a directory that is not empty; a put racing with this creates it again).
+        if path.parent != self._root:
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
 
     def delete_prefix(self, prefix: str) -> int:
         validate_prefix(prefix)

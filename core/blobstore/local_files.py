@@ -34,6 +34,11 @@ def make_directories(root: Path, directory: Path, key: str) -> None:
         ) from error
 
 
+class DirectoryVanished(BlobStoreError):
+    """The blob's directory was removed between its creation and the write (a concurrent
+    delete of the directory's last blob): create it again and retry."""
+
+
 def write_atomically(key: str, target: Path, chunks: Iterable[bytes]) -> int:
     """Write ``chunks`` to ``target`` (whose directory exists) so that readers see the old
     file or the complete new one; return the size. Nothing is left behind on failure, and
@@ -42,6 +47,8 @@ def write_atomically(key: str, target: Path, chunks: Iterable[bytes]) -> int:
         descriptor, partial_name = tempfile.mkstemp(
             prefix=PARTIAL_PREFIX, suffix=PARTIAL_SUFFIX, dir=target.parent
         )
+    except FileNotFoundError as error:
+        raise DirectoryVanished(f"local blob store: the directory of {key!r} vanished") from error
     except OSError as error:
         raise BlobStoreError(f"local blob store: cannot start writing {key!r}") from error
     partial = Path(partial_name)

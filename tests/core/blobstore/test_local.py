@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from core.blobstore import local as local_module
 from core.blobstore import local_parts
 from core.blobstore.local import LocalBlobStore
 from core.errors import BlobNotFound, BlobStoreError
@@ -409,3 +410,35 @@ def test_open_range_is_private_to_the_root(tmp_path: Path) -> None:
         store.open_range("evil.csl1", 0, None)
     with pytest.raises(BlobStoreError, match="outside"):
         store.start_multipart("evil.csl1")
+
+
+def test_deleting_a_secrets_last_blob_removes_its_directory(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    store.put("tenant/secret-1/a.csl1", [b"one"])
+    store.put("tenant/secret-1/b.csl1", [b"two"])
+    store.delete("tenant/secret-1/a.csl1")
+    assert (tmp_path / "blobs" / "tenant" / "secret-1").is_dir()  # b is still there
+    store.delete("tenant/secret-1/b.csl1")
+    assert not (tmp_path / "blobs" / "tenant" / "secret-1").exists()
+    assert (tmp_path / "blobs" / "tenant").is_dir()
+    # A put after (or racing with) the removal creates the directory again.
+    store.put("tenant/secret-1/c.csl1", [b"three"])
+    assert store.read("tenant/secret-1/c.csl1") == b"three"
+
+
+def test_a_put_whose_directory_vanishes_before_it_writes_retries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    real_make = local_module.make_directories
+    calls: list[Path] = []
+
+    def make_then_lose(root: Path, directory: Path, key: str) -> None:
+        real_make(root, directory, key)
+        calls.append(directory)
+        if len(calls) == 1:
+            directory.rmdir()  # as a concurrent delete of its last blob would
+
+    monkeypatch.setattr(local_module, "make_directories", make_then_lose)
+    assert store.put("tenant/secret-2/a.csl1", [b"data"]) == 4
+    assert len(calls) == 2 and store.read("tenant/secret-2/a.csl1") == b"data"
