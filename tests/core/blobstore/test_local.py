@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.blobstore import local as local_module
-from core.blobstore import local_parts
+from core.blobstore import local_files, local_parts
 from core.blobstore.local import LocalBlobStore
 from core.errors import BlobNotFound, BlobStoreError
 
@@ -430,7 +430,7 @@ def test_a_put_whose_directory_vanishes_before_it_writes_retries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
-    real_make = local_module.make_directories
+    real_make = local_files.make_directories
     calls: list[Path] = []
 
     def make_then_lose(root: Path, directory: Path, key: str) -> None:
