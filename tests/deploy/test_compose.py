@@ -574,3 +574,13 @@ def test_interpolation_is_strict() -> None:
         interpolate("${TOKEN}")
     with pytest.raises(AssertionError, match="unescaped"):
         interpolate("$HOME")
+
+
+def test_redis_keeps_its_state_across_restarts() -> None:
+    redis_service = services()["redis"]
+    command = redis_service["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "everysec"
+    [volume] = redis_service["volumes"]
+    name, _, mount = volume.partition(":")
+    assert mount == "/data" and name in compose()["volumes"]
