@@ -7,7 +7,9 @@ from typing import Any
 
 from authlib.integrations.starlette_client import OAuth
 
-from core.errors import AccessDenied
+from core.errors import AccessDenied, InvalidInput
+from core.services import policy
+from core.services.policy import clean_display_name
 from core.settings import Settings
 
 PROVIDER = "sso"
@@ -47,18 +49,25 @@ def identity_from_claims(
     claims: dict[str, Any], settings: Settings
 ) -> OidcIdentity:
     """Who signed in, from validated ID-token claims."""
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email:
+    email_claim = claims.get("email")
+    if not isinstance(email_claim, str) or "@" not in email_claim:
         raise AccessDenied("your identity provider did not share an email address")
+    try:
+        # The same rules as for recipients: the address must be usable as one.
+        email = policy.normalize_email(email_claim, field="email")
+    except InvalidInput:
+        raise AccessDenied("your identity provider shared an email address Cipherslip cannot "
+                           "use") from None
     # Some IdPs send the claim as a string.
     stated = claims.get("email_verified")
     required = settings.oidc_require_verified_email
     if stated in (False, "false") or (required and stated not in (True, "true")):
         raise AccessDenied("your identity provider says this email address is not verified")
-    name = claims.get("name") or claims.get("preferred_username") or email
+    # Claims are the IdP's text: cleaned before they reach a page, a log or a mail header.
+    name = clean_display_name(str(claims.get("name") or claims.get("preferred_username") or ""))
     return OidcIdentity(
-        issuer=str(claims["iss"]), subject=str(claims["sub"]), email=email.lower(),
-        name=str(name)[:200],
+        issuer=str(claims["iss"]), subject=str(claims["sub"]), email=email,
+        name=name or email,
         in_admin_group=in_group(claims, settings.oidc_admin_claim, settings.oidc_admin_group),
     )
 

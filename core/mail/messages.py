@@ -6,6 +6,8 @@ import html
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from core.services.policy import clean_display_name
+
 MAGIC_LINK_MINUTES = 15
 
 
@@ -13,6 +15,10 @@ def magic_link_message(
     *, mail_from: str, to: str, sender_name: str, sender_email: str, label: str | None,
     link: str, product: str,
 ) -> EmailMessage:
+    # Names and labels come from people and IdPs: no line break may reach a header.
+    sender_name = clean_display_name(sender_name) or sender_email
+    label = clean_display_name(label) if label else None
+    product = clean_display_name(product)
     who = sender_name if sender_name == sender_email else f"{sender_name} ({sender_email})"
     about = f' labelled "{label}"' if label else ""
     message = EmailMessage()

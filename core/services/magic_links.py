@@ -109,11 +109,18 @@ class MagicLinkService:
             return
         token = self.random.token_bytes(TOKEN_BYTES)
         link = f"{self.settings.base_url}/verify#{b64url_encode(token)}"
-        self.mailer.send(magic_link_message(
-            mail_from=self.settings.mail_from, to=email, sender_name=secret.creator.name,
-            sender_email=secret.creator.email, label=secret.label, link=link,
-            product=self.settings.tenant_name,
-        ))
+        try:
+            message = magic_link_message(
+                mail_from=self.settings.mail_from, to=email, sender_name=secret.creator.name,
+                sender_email=secret.creator.email, label=secret.label, link=link,
+                product=self.settings.tenant_name,
+            )
+        except ValueError:
+            # Our fault, not the caller's: the answer stays the one everybody gets. (The
+            # logging setup withholds the exception's message, which could quote the name.)
+            log.exception("magic link not sent: the message could not be built")
+            return
+        self.mailer.send(message)
         # Stored only once the mail went out: a failed send keeps the previous link valid.
         now = self.clock.now()
         with self.db.begin() as session:

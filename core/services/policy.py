@@ -51,6 +51,18 @@ class NewSecretRequest:
     draft_token: str | None = None  # made in Slack: used up by this secret
 
 
+DISPLAY_NAME_MAX = 200
+
+
+def clean_display_name(raw: str) -> str:
+    """A name as people and mail headers can take it: control and format characters
+    (CR, LF, tabs, bidirectional overrides…) and line separators become spaces, runs of
+    spaces one, at most DISPLAY_NAME_MAX characters. Empty if nothing printable was left."""
+    kept = "".join(" " if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp")
+                   else character for character in raw)
+    return " ".join(kept.split())[:DISPLAY_NAME_MAX]
+
+
 def normalize_email(raw: str, *, field: str = "recipients") -> str:
     email = raw.strip().lower()
     if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):

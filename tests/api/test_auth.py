@@ -7,7 +7,9 @@ from collections.abc import Mapping
 import httpx
 import pytest
 
-from api.oidc import create_oauth
+from api.oidc import create_oauth, identity_from_claims
+from core.errors import AccessDenied
+from core.settings import Settings
 from tests.support.idp import csrf_token_from, register_verified, set_claims
 from tests.support.stack import Stack
 
@@ -165,3 +167,24 @@ def test_unreachable_identity_provider_is_a_clear_503(stack: Stack) -> None:
     response = httpx.get(f"{stack.base_url}/auth/login")
     assert response.status_code == 503
     assert "cannot be reached" in response.text
+
+
+@pytest.mark.parametrize(("claims", "email", "name"), [
+    ({"email": " Ana@Partner.TEST ", "name": "Ana\r\nBcc: x@y.z"}, "ana@partner.test",
+     "Ana Bcc: x@y.z"),
+    ({"email": "ana@partner.test", "name": "\u202eevil\u202c \t name"}, "ana@partner.test",
+     "evil name"),
+    ({"email": "ana@partner.test", "name": "\r\n\t"}, "ana@partner.test", "ana@partner.test"),
+])
+def test_identity_provider_claims_are_cleaned_at_sign_in(
+    claims: dict[str, str], email: str, name: str
+) -> None:
+    identity = identity_from_claims({"iss": "https://idp", "sub": "1", **claims},
+                                    Settings(oidc_require_verified_email=False))
+    assert (identity.email, identity.name) == (email, name)
+
+
+def test_an_email_claim_that_is_no_address_is_refused() -> None:
+    with pytest.raises(AccessDenied, match="cannot use"):
+        identity_from_claims({"iss": "https://idp", "sub": "1", "email": "a@b@c"},
+                             Settings(oidc_require_verified_email=False))

@@ -265,3 +265,21 @@ def test_confirm_needs_csrf(stack: Stack) -> None:
     response = forged.http.post("/api/v1/magic-links/consume", json={"token": token})
     assert response.status_code == 403 and response.json()["error"]["code"] == "csrf_failed"
     assert guest.confirm_link(mails_to(stack, GUEST)[0]).status_code == 200
+
+
+def test_a_creator_name_with_line_breaks_cannot_break_the_mail_nor_tell_recipients_apart(
+    stack: Stack,
+) -> None:
+    link = external_secret(stack)
+    # A name stored before claims were cleaned (or by an IdP we trusted too much).
+    with stack.services.db() as session, session.begin():
+        secret = session.get(Secret, link.secret_id)
+        assert secret is not None
+        secret.creator.name = "Mallory\r\nBcc: everyone@example.org\r\n"
+    visitor = stack.anonymous()
+    answers = {email: visitor.request_link(link.share_code, email)
+               for email in (GUEST, "stranger@partner.test")}
+    assert {response.status_code for response in answers.values()} == {202}
+    [message] = stack.smtp.mail.wait_for(1)
+    assert message["Subject"] == "Mallory Bcc: everyone@example.org shared a secret with you"
+    assert message["Bcc"] is None and message["To"] == GUEST
