@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -180,7 +181,24 @@ def payload_too_large(limit: int) -> ASGIApp:
     )
 
 
+DATABASE_DOWN = ("The database cannot be reached right now; nothing was changed. Try again in "
+                 "a minute.")
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """The database is down, restarting or out of connections (SQLAlchemy's errors of that
+    kind): a 503 like any other dependency's. Other database errors are bugs: 500."""
+    if isinstance(exc, sa_exc.DBAPIError) and not isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError) and not (
+            exc.connection_invalidated):
+        raise exc
+    # The pool already dropped the broken connection; the next checkout reconnects.
+    return await handle_domain_error(request, errors.DatabaseUnavailable(DATABASE_DOWN))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.CipherslipError, handle_domain_error)
+    app.add_exception_handler(sa_exc.DBAPIError, handle_database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, handle_database_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(HTTPException, handle_http_error)

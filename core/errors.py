@@ -73,6 +73,10 @@ class ServiceUnavailable(CipherslipError):
     code = "service_unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+
+
 class VaultUnavailable(ServiceUnavailable):
     code = "vault_unavailable"
 

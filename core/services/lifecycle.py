@@ -16,9 +16,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, Table, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
@@ -28,7 +28,7 @@ from core.db.models import Secret
 from core.errors import BlobStoreError, Conflict
 from core.services import lifecycle_statements as statements
 from core.services import notices
-from core.services.audit import AUDIT_INSERT, Actor, AuditLog
+from core.services.audit import AUDIT_EVENTS, AUDIT_INSERT, Actor, AuditLog
 from core.services.identity import ClientInfo
 from core.services.states import (
     ACTIVE,
@@ -41,6 +41,7 @@ from core.services.states import (
 )
 
 log = logging.getLogger(__name__)
+_SECRETS = cast(Table, Secret.__table__)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,25 @@ class Lifecycle:
                     connection.execute(AUDIT_INSERT, event)
                     if self.notices:
                         notices.touch(connection, [secret_id], now)
+        if row is None:
+            return None
+        self.audit_log.counted(event)
+        return ViewTaken(views_used=int(row.views_used), burned=row.status == BURNED)
+
+    def view_recorded(self, secret_id: str, event: dict[str, Any]) -> ViewTaken | None:
+        """After ``take_view`` lost its connection mid-statement, whether the view was
+        committed all the same: its audit event (same secret, actor and microsecond) is the
+        witness. On a fresh connection; None if it was not."""
+        audit_events = AUDIT_EVENTS.c
+        with self.db() as session:
+            row = session.execute(
+                select(_SECRETS.c.views_used, _SECRETS.c.status)
+                .where(_SECRETS.c.id == secret_id,
+                       exists().where(audit_events.secret_id == secret_id,
+                                      audit_events.activity_name == event["activity_name"],
+                                      audit_events.time == event["time"],
+                                      audit_events.actor_email == event["actor_email"]))
+            ).one_or_none()
         if row is None:
             return None
         self.audit_log.counted(event)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Engine, Select, bindparam, exists, select
+from sqlalchemy.exc import DBAPIError
 
 from core.blobstore.protocol import BlobStore
 from core.cache.protocol import RateHit, RateLimiter
@@ -41,13 +43,15 @@ from core.services import audit, policy
 from core.services.audit import AuditLog, actor_of
 from core.services.downloads import DownloadService
 from core.services.identity import ClientInfo, Guest, Viewer
-from core.services.lifecycle import Lifecycle
+from core.services.lifecycle import Lifecycle, ViewTaken
 from core.services.states import ACTIVE, EXTERNAL, FILE, PENDING, effective_status, views_left
 from core.settings import Settings
 from core.vault_client.protocol import VaultClient
 
 # Looking at a share page is cheaper and more frequent than revealing it.
 PREVIEWS_PER_REVEAL = 5
+# Seconds to wait before each check of a view whose statement lost its connection.
+RECHECK_DELAYS = (0.0, 0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class RevealService:
     clock: Clock
     downloads: DownloadService
     metrics: Metrics | None = None
+    sleep: Callable[[float], None] = time.sleep
 
     def _load(self, connection: Connection, viewer: Viewer, share_code: str) -> ShareTarget:
         """The secret, its creator and whether ``viewer`` is a recipient: one query."""
@@ -278,7 +283,17 @@ class RevealService:
                 audit.OPENED_INTERNAL)
             event = self.audit_log.values(opened, tenant_id=viewer.tenant_id,
                                           actor=actor_of(viewer), client=client, secret=target)
-            taken = self.lifecycle.take_view(connection, target.id, target.tenant_id, event)
+            try:
+                taken = self.lifecycle.take_view(connection, target.id, target.tenant_id,
+                                                 event)
+            except DBAPIError as lost:
+                # The database went away mid-statement: the view may have been committed
+                # even so. Its own audit event tells; content then goes out with it.
+                if not lost.connection_invalidated:
+                    raise
+                taken = self._recorded_after_all(target.id, event)
+                if taken is None:
+                    raise
             if taken is None:
                 self._refuse_ended_meanwhile(connection, viewer, client, target)
             if taken.burned and not is_file:
@@ -295,6 +310,18 @@ class RevealService:
                         else target.view_limit - taken.views_used),
             burned=taken.burned,
         )
+
+    def _recorded_after_all(self, secret_id: str, event: dict[str, Any]) -> ViewTaken | None:
+        """Whether a view whose statement lost its connection was committed; asked again for
+        a few seconds while the database comes back (an outage usually starts or ends with a
+        restart), then the question stays open and the caller answers 503."""
+        for delay in RECHECK_DELAYS:
+            self.sleep(delay)
+            try:
+                return self.lifecycle.view_recorded(secret_id, event)
+            except DBAPIError:
+                continue
+        return None
 
     def _refuse_ended_meanwhile(
         self, connection: Connection, viewer: Viewer, client: ClientInfo, target: ShareTarget

@@ -3,8 +3,11 @@ switched to answer 503, so clients see a genuine outage rather than a stubbed on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import httpx
 from starlette.requests import Request
@@ -12,6 +15,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from tests.support.servers import UvicornThread
+
+T = TypeVar("T")
 
 UNAVAILABLE = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code>'
                b"<Message>Please reduce your request rate.</Message></Error>")
@@ -54,3 +59,81 @@ def fault_proxy(target_url: str) -> Iterator[tuple[FaultProxy, str]]:
         yield proxy, server.url
     finally:
         server.stop()
+
+
+class TcpOutage:
+    """A TCP proxy in front of a server (PostgreSQL, say) that can go down as the server
+    would: ``down()`` drops every open connection and refuses new ones, ``up()`` serves
+    again on the same port. Runs its own event loop in a thread."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self._upstream = (upstream_host, upstream_port)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    def start(self) -> None:
+        self._thread.start()
+        self._call(self._listen())
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self, client_reader: asyncio.StreamReader,
+                     client_writer: asyncio.StreamWriter) -> None:
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            client_writer.close()
+            return
+        self._open.update((client_writer, server_writer))
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+                self._open.discard(writer)
+
+        await asyncio.gather(pipe(client_reader, server_writer),
+                             pipe(server_reader, client_writer))
+
+    async def _down(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._open):
+            writer.transport.abort()  # as a crashed server: no goodbye
+        self._open.clear()
+
+    def down(self) -> None:
+        self._call(self._down())
+
+    def up(self) -> None:
+        self._call(self._listen())
+
+    def stop(self) -> None:
+        self._call(self._down())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+@contextmanager
+def tcp_outage(upstream_host: str, upstream_port: int) -> Iterator[TcpOutage]:
+    outage = TcpOutage(upstream_host, upstream_port)
+    outage.start()
+    try:
+        yield outage
+    finally:
+        outage.stop()
