@@ -181,13 +181,19 @@ def payload_too_large(limit: int) -> ASGIApp:
     )
 
 
+DATABASE_REFUSED_VALUE = ("a value in this request cannot be stored or searched for (a NUL "
+                          "character, or a number out of range)")
 DATABASE_DOWN = ("The database cannot be reached right now; nothing was changed. Try again in "
                  "a minute.")
 
 
 async def handle_database_error(request: Request, exc: Exception) -> Response:
     """The database is down, restarting or out of connections (SQLAlchemy's errors of that
-    kind): a 503 like any other dependency's. Other database errors are bugs: 500."""
+    kind): a 503 like any other dependency's. A value the database refuses (a NUL character,
+    a number out of its range) is the caller's: 422, nothing stored. Other database errors
+    are bugs: 500."""
+    if isinstance(exc, sa_exc.DataError):
+        return await handle_domain_error(request, errors.InvalidInput(DATABASE_REFUSED_VALUE))
     if isinstance(exc, sa_exc.DBAPIError) and not isinstance(
             exc, sa_exc.OperationalError | sa_exc.InterfaceError) and not (
             exc.connection_invalidated):

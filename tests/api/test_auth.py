@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.oidc import create_oauth, identity_from_claims
 from core.errors import AccessDenied
@@ -188,3 +191,15 @@ def test_an_email_claim_that_is_no_address_is_refused() -> None:
     with pytest.raises(AccessDenied, match="cannot use"):
         identity_from_claims({"iss": "https://idp", "sub": "1", "email": "a@b@c"},
                              Settings(oidc_require_verified_email=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(), email_case=st.sampled_from(["lower", "upper"]))
+def test_any_name_claim_comes_out_printable_and_bounded(name: str, email_case: str) -> None:
+    email = "ana@partner.test" if email_case == "lower" else "ANA@PARTNER.TEST"
+    identity = identity_from_claims({"iss": "https://idp", "sub": "1", "email": email,
+                                     "name": name}, Settings(oidc_require_verified_email=False))
+    assert identity.email == "ana@partner.test"
+    assert 0 < len(identity.name) <= 200
+    assert not any(unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp")
+                   for character in identity.name)
