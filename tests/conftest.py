@@ -9,9 +9,19 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import empty_all_tables, postgres_database, sqlite_database
+from tests.support.error_answers import ANSWERS
 from tests.support.idp import oidc_provider
 from tests.support.moto import CREDENTIALS, MotoServer, moto_server
 from tests.support.stack import Stack, VaultServer, running_stack, vault_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def error_answers_show_no_internals() -> Iterator[None]:
+    """Every 4xx/5xx answer any test's client received names no internal path, key, stack
+    or driver (``tests/support/error_answers.py``); checked once the suite is done."""
+    yield
+    assert not ANSWERS.leaks, (f"{len(ANSWERS.leaks)} of {ANSWERS.checked} error answers "
+                               "show internals:\n" + "\n".join(ANSWERS.leaks[:20]))
 
 
 @pytest.fixture(scope="session")

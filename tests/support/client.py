@@ -15,6 +15,7 @@ from core.crypto import csl1, hpke
 from core.crypto.encoding import b64url_decode, b64url_encode
 from core.crypto.kdf import derive_key_check
 from core.crypto.meta import ContentMeta, open_meta, seal_meta
+from tests.support.error_answers import ANSWERS
 from tests.support.idp import csrf_token_from, sign_in
 
 
@@ -122,7 +123,8 @@ class FileClientMixin:
 class BrowserLikeClient(FileClientMixin):
     def __init__(self, base_url: str, email: str, *, ip: str | None = None) -> None:
         self.email = email
-        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+        self.http = httpx.Client(base_url=base_url, follow_redirects=False, timeout=30,
+                                 event_hooks={"response": [ANSWERS.record]})
         self._csrf: str | None = None
 
     def close(self) -> None:
