@@ -236,6 +236,10 @@ def audit_conditions(
 ) -> list[ColumnElement[bool]]:
     """The tenant's events matching a filter and the quick filters. The filter is parsed and
     checked here, before any query: a malformed one never reaches the database."""
+    for field, text in (("filter", filter_text), ("actor", actor), ("ip", ip)):
+        if "\x00" in text:
+            # Checked before an export starts streaming: afterwards no error can be answered.
+            raise InvalidInput(f"{field} cannot contain a NUL character", field=field)
     conditions = [AuditEvent.tenant_id == tenant_id, filter_clause(filter_text)]
     if actor.strip():
         conditions.append(AuditEvent.actor_email == actor.strip().lower())

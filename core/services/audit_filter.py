@@ -220,6 +220,11 @@ def _check(field: str, operator: Operator, values: tuple[str, ...], *, field_pos
     if operator is not Operator.IN and len(values) != 1:
         raise FilterError(f'"{operator}" takes exactly one value (character '
                           f"{operator_position + 1})", operator_position)
+    for value, position in zip(values, value_positions, strict=True):
+        if "\x00" in value:
+            # No event holds one, and PostgreSQL refuses to even compare with one.
+            raise FilterError(f"a value cannot contain a NUL character (character "
+                              f"{position + 1})", position)
     if field == TIME_FIELD:
         for value, position in zip(values, value_positions, strict=True):
             _time_range(value, position)

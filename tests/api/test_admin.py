@@ -291,3 +291,14 @@ def test_an_out_of_range_page_of_the_console_is_a_page_saying_so(stack: Stack) -
         response = admin.http.get(path)
         assert response.status_code == 422, (path, response.status_code)
         assert "must be" in response.text
+
+
+@pytest.mark.parametrize("query", [{"actor": "a\x00b"}, {"ip": "\x00"},
+                                   {"filter": 'actor.user.email = "a\\u0000"'}])
+def test_nul_characters_are_refused_before_an_export_starts(
+    stack: Stack, query: dict[str, str]
+) -> None:
+    admin = stack.user(ADMIN)
+    for path in ("/api/v1/admin/audit", "/api/v1/admin/audit/export"):
+        response = admin.api("GET", path, params=query)
+        assert response.status_code in (400, 422), (path, response.status_code, response.text)
