@@ -360,3 +360,7 @@ copyButton.addEventListener("click", async () => {
     }, 2500);
   }
 });
+
+// Everything is wired: sharing may start. (Until now the button was disabled in the page, so a
+// click on a slow device could not submit the form natively and lose what was typed.)
+shareButton.disabled = false;
