@@ -119,3 +119,10 @@ def test_create_page_carries_the_limits_for_the_browser(stack: Stack) -> None:
     assert 'data-recipients-max="128"' in page.text
     assert 'data-text-max-bytes="65536"' in page.text
     assert '<script type="module" src="/static/dist/create.js">' in page.text
+
+
+def test_the_share_button_waits_for_the_page_script(stack: Stack) -> None:
+    # Until create.js has run, a click would submit the form as a plain page load (losing
+    # what was typed): the page serves the button disabled, and the script enables it.
+    page = stack.user("alice@example.com").http.get("/new").text
+    assert '<button id="share-button" type="submit" disabled>' in page
