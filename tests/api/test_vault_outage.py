@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from core.db.models import AuditEvent, Secret
-from tests.support.client import RevealFailed
+from tests.support.client import RevealFailed, ShareLink
 from tests.support.stack import Stack, running_stack, vault_server
 
 
@@ -17,6 +20,7 @@ from tests.support.stack import Stack, running_stack, vault_server
 def stack_with_own_vault(tmp_path: Path, database_url: str, idp: str) -> Iterator[Stack]:
     with vault_server(tmp_path / "vault-data") as own_vault, running_stack(
         data_dir=tmp_path, database_url=database_url, discovery_url=idp, vault=own_vault,
+        reveal_rate_per_user=1000, reveal_rate_per_ip=1000, create_rate_per_user=1000,
     ) as stack:
         yield stack
 
@@ -51,3 +55,45 @@ def test_create_with_vault_down_stores_nothing(stack_with_own_vault: Stack) -> N
     assert response.status_code == 503
     with stack.services.db() as session:
         assert session.scalar(select(func.count()).select_from(Secret)) == 0
+
+
+def test_the_vault_stopping_under_concurrent_reveals_uses_no_view_without_content(
+    stack_with_own_vault: Stack,
+) -> None:
+    stack = stack_with_own_vault
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    links = [alice.create_text(f"text {n}", ["bob@example.com"], view_limit=1)
+             for n in range(24)]
+    delivered: dict[str, str] = {}
+    refused: list[str] = []
+    lock = threading.Lock()
+    quarter = threading.Event()
+
+    def reveal(index: int, link: ShareLink) -> None:
+        if index == len(links) // 4:
+            quarter.set()
+        try:
+            text = bob.reveal(link)
+        except RevealFailed as failed:
+            with lock:
+                refused.append(f"{failed.response.status_code} "
+                               f"{failed.response.json()['error']['code']}")
+            return
+        with lock:
+            delivered[link.secret_id] = text
+
+    with ThreadPoolExecutor(6) as readers:
+        futures = [readers.submit(reveal, n, link) for n, link in enumerate(links)]
+        quarter.wait(30)
+        stack.vault.server.stop()
+        time.sleep(0.5)
+        stack.vault.server.start()
+        for future in futures:
+            future.result()
+    assert set(refused) <= {"503 vault_unavailable"}, refused
+    for n, link in enumerate(links):
+        if link.secret_id not in delivered:
+            delivered[link.secret_id] = bob.reveal(link)  # the view was still there
+        assert delivered[link.secret_id] == f"text {n}"
+    with stack.services.db() as session:
+        assert session.scalar(select(func.sum(Secret.views_used))) == len(links)
