@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import principal_of
 from core import errors
+from core.db.engine import database_unreachable
 from core.services.audit_filter import FilterError
 from web.pages import render
 
@@ -194,17 +195,10 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
     are bugs: 500."""
     if isinstance(exc, sa_exc.DataError):
         return await handle_domain_error(request, errors.InvalidInput(DATABASE_REFUSED_VALUE))
-    if not _database_unreachable(exc):
+    if not database_unreachable(exc):
         raise exc
     # The pool already dropped the broken connection; the next checkout reconnects.
     return await handle_domain_error(request, errors.DatabaseUnavailable(DATABASE_DOWN))
-
-
-def _database_unreachable(exc: Exception) -> bool:
-    """A pool timeout, a refused or broken connection — not a bug in a statement."""
-    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def install_error_handlers(app: FastAPI) -> None:

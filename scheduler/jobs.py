@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
+from core.db.engine import database_unreachable
 from core.db.models import MagicLink, Secret
 from core.errors import BlobStoreError
 from core.services import notices
@@ -179,12 +180,15 @@ class PurgeJobs:
                 self.remove_spent_magic_links]
 
     def run_all(self) -> list[JobReport]:
-        """One pass of every job; one failing job never stops the others."""
+        """One pass of every job; one failing job never stops the others, but a database
+        outage ends the pass (raised for the caller to log once and retry)."""
         reports = []
         for job in self.all_jobs():
             try:
                 report = job()
             except Exception as exc:
+                if database_unreachable(exc):
+                    raise  # the other jobs would fail alike; the runner logs the outage once
                 log.exception("purge job %s failed: %s", job.__name__, type(exc).__name__)
                 continue
             reports.append(report)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from core.db.engine import database_unreachable
 from scheduler.jobs import AuditSequencer, JobReport, PurgeJobs
 
 log = logging.getLogger(__name__)
@@ -37,15 +38,16 @@ def run_forever(
     # lines a second. Its warnings and errors still show.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(jobs.run_all, "interval", seconds=interval_seconds, id="purge",
-                      max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.add_job(_logged("purge", jobs.run_all), "interval", seconds=interval_seconds,
+                      id="purge", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     if sequencer is not None:
-        scheduler.add_job(_logged(sequencer.run), "interval",
+        scheduler.add_job(_logged("audit chain", sequencer.run), "interval",
                           seconds=SEQUENCER_INTERVAL_SECONDS, id="audit_chain",
                           max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     if notices is not None:
-        scheduler.add_job(notices, "interval", seconds=NOTICE_INTERVAL_SECONDS, id="notices",
-                          max_instances=1, coalesce=True)
+        scheduler.add_job(_logged("creator notices", notices), "interval",
+                          seconds=NOTICE_INTERVAL_SECONDS, id="notices", max_instances=1,
+                          coalesce=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -58,14 +60,28 @@ def run_forever(
     scheduler.shutdown(wait=True)
 
 
-def _logged(job: Callable[[], JobReport]) -> Callable[[], None]:
+def _logged(name: str, job: Callable[[], object]) -> Callable[[], None]:
     """A job whose failure is logged by type and retried on the next tick (a database
-    outage must not stop the scheduler, nor print a message that could quote data)."""
+    outage must not stop the scheduler, nor print a message that could quote data).
+
+    A job that ticks every second would log an outage sixty times a minute: the first
+    failure of a run of failures is a warning, the rest are debug, and recovery is noted."""
+    failing = False
 
     def run() -> None:
+        nonlocal failing
         try:
             job()
         except Exception as exc:
-            log.warning("job failed, retrying on the next tick: %s", type(exc).__name__)
+            reason = ("the database cannot be reached" if database_unreachable(exc)
+                      else "an error")
+            (log.debug if failing else log.warning)(
+                "%s job failed (%s: %s), retrying on the next tick", name, reason,
+                type(exc).__name__)
+            failing = True
+            return
+        if failing:
+            log.info("%s job works again", name)
+            failing = False
 
     return run

@@ -34,6 +34,7 @@ def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -
     if url.get_backend_name() != "sqlite":
         engine = create_engine(url, pool_size=pool_size, max_overflow=10)
         _ping_idle_connections(engine)
+        _durable_commits(engine)
         return engine
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +44,25 @@ def create_db_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -
     )
     _serialize_sqlite_writers(engine)
     return engine
+
+
+def _durable_commits(engine: Engine) -> None:
+    """Refuse a server's ``synchronous_commit = off`` on our connections.
+
+    With it off, PostgreSQL answers a commit before the commit is on disk, and a crash then
+    forgets it: a reveal whose text was delivered would no longer be counted, and its secret
+    could be opened again (the server-crash fault test saw 1 to 4 such views in every run). A
+    setting an operator may choose for speed must not undo exact view counting. Stronger
+    settings (``remote_apply`` …) are kept. Once per connection, never per request."""
+
+    @event.listens_for(engine, "connect")
+    def _opened(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            (setting,) = cursor.fetchone()
+            if setting == "off":
+                cursor.execute("SET synchronous_commit TO on")
+        dbapi_connection.commit()
 
 
 def _ping_idle_connections(engine: Engine) -> None:
@@ -71,6 +91,14 @@ def _ping_idle_connections(engine: Engine) -> None:
                 # The pool discards this connection and lends a new one.
                 raise exc.DisconnectionError(str(error)) from error
             raise
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """A pool timeout, a refused or broken connection — not a bug in a statement. Every
+    process treats these alike: answer or retry later, and let the pool reconnect."""
+    if isinstance(error, exc.TimeoutError | exc.OperationalError | exc.InterfaceError):
+        return True
+    return isinstance(error, exc.DBAPIError) and error.connection_invalidated
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import engine as engine_module
 from core.db.engine import autocommit_connection, create_db_engine
+from tests.support.databases import postgres_database
 from tests.support.pg_round_trips import RoundTripCounter, counting_proxy
 
 
@@ -76,3 +77,23 @@ def test_a_connection_dropped_in_use_fails_once_then_the_pool_reconnects(
         _backend_pid(engine)
     assert failure.value.connection_invalidated
     assert _backend_pid(engine) != first_pid
+
+
+@pytest.mark.parametrize(("server_setting", "ours"), [("off", "on"), ("local", "local"),
+                                                       ("remote_apply", "remote_apply")])
+def test_commits_are_durable_whatever_the_server_prefers(server_setting: str,
+                                                          ours: str) -> None:
+    """A server tuned with synchronous_commit=off would forget answered commits in a crash
+    (delivered views no longer counted); our connections turn that off, keep the rest."""
+    with postgres_database() as database_url:
+        url = make_url(database_url)
+        with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                             dbname=url.database, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{url.database}" '
+                          f"SET synchronous_commit TO {server_setting}")
+        engine = create_db_engine(database_url)
+        try:
+            with engine.connect() as connection:
+                assert connection.execute(text("SHOW synchronous_commit")).scalar() == ours
+        finally:
+            engine.dispose()
