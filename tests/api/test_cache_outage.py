@@ -1,92 +1,27 @@
 """With Redis unreachable, what needs a session or a rate limit answers 503, the rest keeps
-working, and everything recovers when Redis is back, without restarting the api."""
+working, and everything recovers when Redis is back, without restarting the api — also when
+it is killed under a load of concurrent reveals."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
+from sqlalchemy import func, select
 
+from core.db.models import Secret
+from tests.support.client import RevealFailed, ShareLink
 from tests.support.databases import sqlite_database
-from tests.support.requirements import missing
-from tests.support.servers import free_port
+from tests.support.redis_process import RedisProcess, private_redis
 from tests.support.stack import Stack, VaultServer, running_stack
 
 pytestmark = pytest.mark.redis
-
-
-class RedisProcess:
-    """A private ``redis-server`` (no persistence) that a test may pause, kill and restart."""
-
-    def __init__(self, executable: str, directory: Path) -> None:
-        self.executable = executable
-        self.directory = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + 10
-        try:
-            while True:
-                try:
-                    client.ping()
-                    return
-                except redis.ConnectionError:
-                    if self.process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"redis-server did not start on {self.port}") from None
-                    time.sleep(0.05)
-        finally:
-            client.close()
-
-    def pause(self) -> None:
-        """SIGSTOP: connections are still accepted, nothing is answered (a hung server)."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGCONT)
-
-    def stop(self) -> None:
-        """Kill it: connections are refused and every key is lost."""
-        if self.process is None:
-            return
-        self.process.kill()  # SIGKILL works on a stopped process too
-        self.process.wait(timeout=10)
-        self.process = None
-
-
-@contextmanager
-def private_redis(directory: Path) -> Iterator[RedisProcess]:
-    executable = shutil.which("redis-server")
-    if executable is None:
-        missing("redis-server", "no `redis-server` on PATH (apt-get install -y redis-server)")
-    assert executable is not None
-    server = RedisProcess(executable, directory)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -186,3 +121,65 @@ def test_killed_redis_answers_503_and_a_restart_needs_a_new_sign_in(
     alice.sign_in()
     assert alice.http.get("/api/v1/me").json()["email"] == "alice@example.com"
     assert _get(stack, "/readyz").status_code == 200
+
+
+READERS, SECRETS = 8, 40
+
+
+def test_redis_killed_under_concurrent_reveals_and_restarted_with_its_append_only_file(
+    tmp_path: Path, idp: str, vault: VaultServer,
+) -> None:
+    """As deployed (compose keeps an append-only file): sessions outlive the restart, every
+    answer meanwhile is a 200 or a 503 naming the cache, and no view is used without its
+    content."""
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    with private_redis(directory, persistent=True) as redis_server, sqlite_database(
+        tmp_path) as database_url, running_stack(
+            data_dir=tmp_path, database_url=database_url, discovery_url=idp, vault=vault,
+            cache_backend="redis", redis_url=redis_server.url,
+            reveal_rate_per_user=10_000, reveal_rate_per_ip=10_000,
+            create_rate_per_user=10_000) as stack:
+        alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+        links = [alice.create_text(f"secret {n}", ["bob@example.com"]) for n in range(SECRETS)]
+        time.sleep(1.2)  # the sessions reach the append-only file (fsync every second)
+        outcomes: Counter[str] = Counter()
+        delivered: dict[str, str] = {}
+        lock = threading.Lock()
+        half_way = threading.Event()
+
+        def reveal(index: int, link: ShareLink) -> None:
+            if index == SECRETS // 4:
+                half_way.set()
+            try:
+                text = bob.reveal(link)
+            except RevealFailed as failed:
+                assert failed.response.headers.get("retry-after")
+                with lock:
+                    outcomes[f"{failed.response.status_code} "
+                             f"{failed.response.json()['error']['code']}"] += 1
+                return
+            with lock:
+                outcomes["200"] += 1
+                delivered[link.secret_id] = text
+
+        with ThreadPoolExecutor(READERS) as readers:
+            futures = [readers.submit(reveal, index, link) for index, link in enumerate(links)]
+            half_way.wait(30)
+            redis_server.stop()
+            time.sleep(1.0)
+            redis_server.start()
+            for future in futures:
+                future.result()
+        try:
+            assert set(outcomes) <= {"200", "503 cache_unavailable"}, outcomes
+            assert outcomes["503 cache_unavailable"] > 0, outcomes
+            # The same session goes on: no new sign-in, no restart of the api.
+            for link in links:
+                if link.secret_id not in delivered:
+                    delivered[link.secret_id] = bob.reveal(link)
+            assert delivered == {link.secret_id: f"secret {n}" for n, link in enumerate(links)}
+            with stack.services.db() as session:
+                assert session.scalar(select(func.sum(Secret.views_used))) == SECRETS
+        finally:
+            stack.services.cache.close()

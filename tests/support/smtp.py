@@ -75,6 +75,7 @@ class SmtpServer:
     mail: ReceivedMail
     port: int
     ca_file: Path | None
+    options: dict[str, Any]
     running: bool = True
 
     def stop(self) -> None:
@@ -82,6 +83,14 @@ class SmtpServer:
         if self.running:
             self.controller.stop()
             self.running = False
+
+    def start(self) -> None:
+        """Bring a stopped server back on the same port, keeping what it received."""
+        if not self.running:
+            self.controller = Controller(self.mail, hostname="127.0.0.1", port=self.port,
+                                         **self.options)
+            self.controller.start()
+            self.running = True
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -133,7 +142,7 @@ def smtp_server(
     port = free_port()
     controller = Controller(mail, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
-    server = SmtpServer(controller, mail, port, ca_file)
+    server = SmtpServer(controller, mail, port, ca_file, kwargs)
     try:
         yield server
     finally:
