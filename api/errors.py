@@ -41,8 +41,6 @@ STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
 ]
 
 
-# When to try again after a 503: outages worth reporting last longer than a few seconds.
-RETRY_AFTER_SECONDS = 10
 # What people are told when a backend fails: its own message names keys, paths or internal
 # addresses, and goes to the log instead.
 BACKEND_FAILURES: dict[type[errors.CipherslipError], str] = {
@@ -97,7 +95,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.RateLimited):
         headers["retry-after"] = str(exc.retry_after)
     if isinstance(exc, errors.ServiceUnavailable):
-        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
+        headers["retry-after"] = str(errors.RETRY_AFTER_SECONDS)
         log.warning("dependency unavailable: %s: %s", exc.code, exc.message)
         if public_message(exc) != exc.message:
             exc = type(exc)(public_message(exc))

@@ -69,6 +69,10 @@ class SecretUnavailable(CipherslipError):
 
 
 # --- infrastructure problems (retry later; nothing was consumed) -------------------------
+# When to try again after a 503: outages worth reporting last longer than a few seconds.
+RETRY_AFTER_SECONDS = 10
+
+
 class ServiceUnavailable(CipherslipError):
     code = "service_unavailable"
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (
+    RETRY_AFTER_SECONDS,
     AuthenticationRequired,
     CipherslipError,
     InvalidInput,
@@ -64,7 +65,10 @@ def error_response(
 
 async def _cipherslip_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CipherslipError)
-    return error_response(status_for(exc), exc.code, exc.message, field=exc.field)
+    status = status_for(exc)
+    # The api passes its own Retry-After on; this one is for any other caller of the vault.
+    headers = {"retry-after": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return error_response(status, exc.code, exc.message, field=exc.field, headers=headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,19 +9,29 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from core.db.models import Secret
 from tests.support.client import ShareLink
+from tests.support.databases import sqlite_database
 from tests.support.smtp import links_in
 from tests.support.stack import Stack
 
 GUESTS = 16
 COLLEAGUE_SECRETS = 16
 WORKERS = 8
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """One database is enough: the outage under test is the mail server's."""
+    with sqlite_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -350,7 +350,9 @@ def test_an_unreachable_kms_makes_the_vault_unready_and_answers_503(
         assert client.get("/healthz").status_code == 200
         assert_error(client.get("/readyz"), 503, "kms_unavailable")
         _, public_key = browser_key_pair()
-        assert_error(create(client, public_key), 503, "kms_unavailable")
+        refused = create(client, public_key)
+        assert_error(refused, 503, "kms_unavailable")
+        assert refused.headers["retry-after"] == "10"
         assert_error(
             unseal(client, b64url_encode(b"\x01" * 64), public_key), 503, "kms_unavailable"
         )
