@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from api.app import create_app
 from bot.app import build_notifier
@@ -22,6 +22,16 @@ from tests.support.clock import MovableClock
 from tests.support.servers import UvicornThread, bound_socket
 from tests.support.smtp import SmtpServer, smtp_server
 from vault.app import create_vault_app
+
+
+class Vault(Protocol):
+    """What the api needs to know of a vault: a thread of ours or a process."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
 
 
 @dataclass
@@ -86,7 +96,7 @@ class Stack:
     settings: Settings
     services: Services
     api: UvicornThread
-    vault: VaultServer
+    vault: Vault
     clock: MovableClock
     smtp: SmtpServer
     clients: list[BrowserLikeClient] = field(default_factory=list)
@@ -122,7 +132,7 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    *, data_dir: Path, database_url: str, discovery_url: str, vault: VaultServer,
+    *, data_dir: Path, database_url: str, discovery_url: str, vault: Vault,
     **overrides: Any,
 ) -> Iterator[Stack]:
     # Bound now, served later: the base URL must name the port before the app exists.
