@@ -37,6 +37,7 @@ WORKDIR /src
 COPY pyproject.toml ./
 COPY core ./core
 COPY api ./api
+COPY http_layer ./http_layer
 COPY vault ./vault
 COPY web ./web
 COPY bot ./bot

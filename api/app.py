@@ -13,13 +13,6 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
-from api.access_log import AccessLogMiddleware
-from api.errors import (
-    UnhandledErrorMiddleware,
-    error_body,
-    install_error_handlers,
-    payload_too_large,
-)
 from api.oidc import create_oauth
 from api.routes import (
     admin,
@@ -33,8 +26,6 @@ from api.routes import (
     users,
 )
 from api.schemas import COMPLETE_CONTENT_MAX_CHARS
-from api.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
-from api.sessions import ServerSideSessionMiddleware
 from core.asgi import BodySizeLimitMiddleware
 from core.logging import configure_logging
 from core.production import enforce_production
@@ -42,6 +33,15 @@ from core.services import policy
 from core.services.container import Services, build_services
 from core.services.uploads import MAX_PART_BYTES
 from core.settings import Settings
+from http_layer.access_log import AccessLogMiddleware
+from http_layer.errors import (
+    UnhandledErrorMiddleware,
+    error_body,
+    install_error_handlers,
+    payload_too_large,
+)
+from http_layer.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
+from http_layer.sessions import ServerSideSessionMiddleware
 from web import admin_pages, download_pages, pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.

@@ -49,7 +49,7 @@ def run(label: str, database_url: str, directory: Path, count: int) -> None:
     db = create_session_factory(engine)
     clock = SystemClock()
     blobs = LocalBlobStore(directory / "blobs")
-    jobs = PurgeJobs(db=db, blob_store=blobs, clock=clock, batch_size=500, lifecycle=Lifecycle(
+    jobs = PurgeJobs(db=db, clock=clock, batch_size=500, lifecycle=Lifecycle(
         db=db, blob_store=blobs, clock=clock, audit_log=AuditLog(clock)))
     now = datetime.now(UTC)
     creator = seed_user(db, "alice@example.com", now)

@@ -127,7 +127,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
                       development_warnings=settings.development_warnings)
     services = build_services(settings)
     jobs = PurgeJobs(db=services.db, lifecycle=services.lifecycle,
-                     blob_store=services.blob_store, clock=services.clock)
+                     clock=services.clock)
     notices = None
     if settings.slack_enabled:
         from bot.app import build_notifier

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, as_utc
 from core.db.models import Secret
+from core.services.states import SecretStatus
 
 REVEAL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -32,7 +33,7 @@ class PurgeLagCollector(Collector):
         now = self._clock.now()
         with self._db() as session:
             oldest = session.scalar(select(func.min(Secret.expires_at)).where(
-                Secret.status == "active", Secret.expires_at <= now))
+                Secret.status == SecretStatus.ACTIVE, Secret.expires_at <= now))
         gauge.add_metric([], (now - as_utc(oldest)).total_seconds() if oldest else 0.0)
         yield gauge
 

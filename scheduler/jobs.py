@@ -11,20 +11,17 @@ Every job is idempotent and crash-safe:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.blobstore.protocol import BlobStore
 from core.clock import Clock, as_utc
+from core.db.claims import claim
 from core.db.engine import database_unreachable
 from core.db.models import MagicLink, Secret
-from core.errors import BlobStoreError
-from core.services import notices
 from core.services.audit_chain import link_pending
 from core.services.downloads import DOWNLOAD_WINDOW
 from core.services.lifecycle import Lifecycle
@@ -43,20 +40,10 @@ class JobReport:
     failed: int = 0
 
 
-def claimed(
-    session: Session, query: Select[*tuple[Any, ...]], batch_size: int
-) -> list[Row[Any]]:
-    """Rows no other scheduler holds, locked until this transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query.limit(batch_size)))
-
-
 @dataclass(frozen=True, kw_only=True)
 class PurgeJobs:
     db: sessionmaker[Session]
-    lifecycle: Lifecycle
-    blob_store: BlobStore
+    lifecycle: Lifecycle  # every status change and content deletion goes through it
     clock: Clock
     batch_size: int = 500
 
@@ -77,30 +64,22 @@ class PurgeJobs:
                 query = query.where(Secret.expires_at >= after[0],
                                     tuple_(Secret.expires_at, Secret.id) > after)
             with self.db.begin() as session:
-                rows = claimed(session, query, self.batch_size)
+                rows = claim(session, query, self.batch_size)
                 if not rows:
                     return report
                 after = (rows[-1].expires_at, rows[-1].id)
                 blobs = [(row.id, row.blob_key) for row in rows]
-                # By id only: the claim holds these rows (locked, or SQLite's one writer), and
-                # a status condition would tempt a planner with stale statistics into the
-                # status index, whose dead "active" entries grow with every batch.
-                session.execute(
-                    update(Secret)
-                    .where(Secret.id.in_([secret_id for secret_id, _ in blobs]))
-                    .values(status=EXPIRED, ended_at=now, wrapped_key=None, sealed_meta=None)
-                    .execution_options(synchronize_session=False)
-                )
-                notices.touch(session, [secret_id for secret_id, _ in blobs], now)
+                self.lifecycle.end_claimed(session, [secret_id for secret_id, _ in blobs],
+                                           EXPIRED)
             report.processed += [secret_id for secret_id, _ in blobs]
-            report.failed += self._purge_blobs(blobs)
+            report.failed += self.lifecycle.purge_blobs(blobs)
 
     def retry_blob_deletes(self) -> JobReport:
         """Delete the ciphertext of ended secrets whose earlier delete failed."""
         report = JobReport("retry_blob_deletes")
         window_closed = self.clock.now() - DOWNLOAD_WINDOW
         with self.db.begin() as session:
-            blobs = [(row.id, row.blob_key) for row in claimed(session, select(
+            blobs = [(row.id, row.blob_key) for row in claim(session, select(
                 Secret.id, Secret.blob_key,
             ).where(
                 Secret.status.in_(TERMINAL), Secret.blob_key.is_not(None),
@@ -109,7 +88,7 @@ class PurgeJobs:
                     Secret.ended_at <= window_closed),
             ).order_by(Secret.ended_at), self.batch_size)]
             # Deleted while the rows are claimed: a second scheduler skips them meanwhile.
-            report.failed = self._purge_blobs(blobs, session=session)
+            report.failed = self.lifecycle.purge_blobs(blobs, session=session)
         report.processed = [secret_id for secret_id, _ in blobs]
         return report
 
@@ -118,19 +97,13 @@ class PurgeJobs:
         report = JobReport("remove_abandoned_uploads")
         cutoff = self.clock.now() - PENDING_TTL
         with self.db.begin() as session:
-            for row in claimed(session, select(Secret.id, Secret.tenant_id).where(
+            abandoned = [(row.id, row.tenant_id) for row in claim(session, select(
+                Secret.id, Secret.tenant_id,
+            ).where(
                 Secret.status == PENDING, Secret.created_at <= cutoff,
-            ).order_by(Secret.created_at), self.batch_size):
-                try:
-                    # Every upload of a secret lives under its prefix, replaced ones included.
-                    self.blob_store.delete_prefix(f"{row.tenant_id}/{row.id}/")
-                except BlobStoreError:
-                    report.failed += 1
-                    continue  # the row stays, so the next run tries again
-                report.processed.append(row.id)
-            # Recipients and links go with the row (ON DELETE CASCADE).
-            session.execute(delete(Secret).where(Secret.id.in_(report.processed),
-                                                 Secret.status == PENDING))
+            ).order_by(Secret.created_at), self.batch_size)]
+            report.processed, report.failed = self.lifecycle.discard_abandoned(
+                session, abandoned)
         return report
 
     def remove_spent_magic_links(self) -> JobReport:
@@ -145,35 +118,6 @@ class PurgeJobs:
             ).scalars().all()
         report.processed = [str(link_id) for link_id in removed]
         return report
-
-    def _purge_blobs(
-        self, blobs: Sequence[tuple[str, str | None]], *, session: Session | None = None
-    ) -> int:
-        """Delete ended secrets' ciphertext; forget the keys of those deleted in one UPDATE
-        (an ended secret's blob_key never changes again). Returns how many failed."""
-        deleted, failed = [], 0
-        for secret_id, blob_key in blobs:
-            if blob_key is None:
-                continue
-            try:
-                self.blob_store.delete(blob_key)
-            except BlobStoreError:
-                failed += 1  # blob_key stays set: the next run retries it
-                continue
-            deleted.append(secret_id)
-        if deleted:
-            # Only ids: these rows ended already, and a status condition would tempt the
-            # planner into the status index, which a long purge fills with ended rows.
-            forget = (update(Secret).where(Secret.id.in_(deleted))
-                      .values(blob_key=None).execution_options(synchronize_session=False))
-            if session is not None:
-                session.execute(forget)
-            else:
-                with self.db.begin() as own_session:
-                    own_session.execute(forget)
-        if failed:
-            log.warning("%d ciphertext deletes failed; they will be retried", failed)
-        return failed
 
     def all_jobs(self) -> list[Callable[[], JobReport]]:
         return [self.expire_overdue, self.retry_blob_deletes, self.remove_abandoned_uploads,

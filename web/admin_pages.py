@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.csrf import verify_csrf
-from api.deps import Client, ServicesDep, SuperAdmin, TemplatesDep
 from core.services.admin import SECRET_STATUSES, AuditPage
 from core.services.audit_filter import FIELDS, FilterError
-from web.pages import render
+from http_layer.csrf import verify_csrf
+from http_layer.deps import Client, ServicesDep, SuperAdmin, TemplatesDep
+from http_layer.rendering import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

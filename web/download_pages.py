@@ -9,8 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
-from api.deps import OptionalUser, TemplatesDep
-from web.pages import STATIC_DIR, render
+from http_layer.deps import OptionalUser, TemplatesDep
+from http_layer.rendering import render
+from web.pages import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 WORKER_SCRIPT = STATIC_DIR / "dist" / "download-sw.js"

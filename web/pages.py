@@ -5,15 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from api.csrf import csrf_token, verify_csrf
-from api.deps import (
+from core.clock import as_utc
+from core.crypto.encoding import b64url_encode
+from core.crypto.sharecode import normalize_share_code
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from core.services import policy
+from core.services.activity_text import describe
+from core.services.identity import Guest
+from core.services.locations import share_path
+from core.services.states import SecretStatus
+from core.services.uploads import FILE_MAX_BYTES
+from http_layer.csrf import verify_csrf
+from http_layer.deps import (
     Client,
     CurrentUser,
     OptionalUser,
@@ -21,14 +30,7 @@ from api.deps import (
     ServicesDep,
     TemplatesDep,
 )
-from core.clock import as_utc
-from core.crypto.encoding import b64url_encode
-from core.crypto.sharecode import normalize_share_code
-from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
-from core.services import policy
-from core.services.activity_text import describe
-from core.services.identity import Guest, Principal
-from core.services.uploads import FILE_MAX_BYTES
+from http_layer.rendering import render
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -52,22 +54,6 @@ def create_templates() -> Jinja2Templates:
     templates.env.filters["when"] = time_element
     templates.env.filters["describe"] = describe
     return templates
-
-
-def render(
-    request: Request, templates: Jinja2Templates, name: str, user: Principal | None,
-    status_code: int = 200, *, forms: bool = False, **context: Any,
-) -> Response:
-    """Render a page; signed-in pages (and anonymous ones with ``forms``) carry a CSRF token."""
-    if user is not None or forms:
-        context["csrf_token"] = csrf_token(request)
-    settings = request.app.state.settings
-    return templates.TemplateResponse(
-        request, name,
-        {"user": user, "tenant_name": settings.tenant_name,
-         "provider_name": settings.oidc_provider_name, **context},
-        status_code=status_code,
-    )
 
 
 @dataclass(frozen=True)
@@ -132,7 +118,7 @@ def share_page(
     code = normalize_share_code(share_code)
     if code != share_code:
         # Canonical URL; the browser carries the #fragment over to the redirect target.
-        return RedirectResponse(f"/s/{code}", status_code=308)
+        return RedirectResponse(share_path(code), status_code=308)
     if viewer is None or isinstance(viewer, Guest):
         try:
             entry = services.reveal.entry(code)
@@ -149,7 +135,7 @@ def share_page(
         return render(request, templates, "share_denied.html", user, 403, share_code=code)
     except NotFound:
         return render(request, templates, "share_missing.html", user, 404, share_code=code)
-    if preview.status != "active":
+    if preview.status != SecretStatus.ACTIVE:
         return render(request, templates, "share_ended.html", user, 410, preview=preview)
     return render(request, templates, "share.html", user, forms=True, preview=preview,
                   guest=viewer if isinstance(viewer, Guest) else None)

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.csrf import verify_csrf
-from api.deps import Client, ServicesDep, SuperAdmin
 from api.schemas import AdminSecretOut, AdminSecretPageOut, AuditPageOut
 from core.services.audit import to_ocsf
+from http_layer.csrf import verify_csrf
+from http_layer.deps import Client, ServicesDep, SuperAdmin
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(verify_csrf)])
 

@@ -12,11 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from joserfc.errors import JoseError
 from starlette.concurrency import run_in_threadpool
 
-from api.csrf import csrf_token, verify_csrf
-from api.deps import Client, ServicesDep
 from api.oidc import PROVIDER, identity_from_claims, safe_next
-from api.sessions import rotate_session
 from core.errors import AccessDenied, IdentityProviderUnavailable, RateLimited
+from http_layer.csrf import csrf_token, verify_csrf
+from http_layer.deps import Client, ServicesDep
+from http_layer.sessions import rotate_session
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Client, CurrentViewer, ServicesDep
+from http_layer.deps import Client, CurrentViewer, ServicesDep
 
 router = APIRouter(prefix="/api/v1/downloads", tags=["downloads"])
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
 from core.errors import CipherslipError
+from http_layer.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from api.csrf import csrf_token, verify_csrf
-from api.deps import Client, ServicesDep, guest_of
 from api.schemas import ConsumedLinkOut, ConsumeLinkBody
-from api.sessions import rotate_session
+from core.services.locations import share_path
+from http_layer.csrf import csrf_token, verify_csrf
+from http_layer.deps import Client, ServicesDep, guest_of
+from http_layer.sessions import rotate_session
 
 router = APIRouter(prefix="/api/v1/magic-links", tags=["magic links"],
                    dependencies=[Depends(verify_csrf)])
@@ -31,4 +32,4 @@ def consume(
                                 "secret_ids": sorted(secret_ids)}
     csrf_token(request)
     rotate_session(request)
-    return ConsumedLinkOut(next=f"/s/{confirmed.share_code}")
+    return ConsumedLinkOut(next=share_path(confirmed.share_code))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
+from http_layer.deps import ServicesDep
 
 router = APIRouter(tags=["operations"], include_in_schema=False)
 

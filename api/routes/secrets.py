@@ -7,8 +7,6 @@ from functools import partial
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.csrf import verify_csrf
-from api.deps import Client, CurrentUser, ServicesDep
 from api.schemas import (
     ActivityOut,
     CompleteBody,
@@ -25,6 +23,8 @@ from core.crypto.encoding import b64url_decode, b64url_encode
 from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
 from core.services.uploads import MAX_PART_BYTES
+from http_layer.csrf import verify_csrf
+from http_layer.deps import Client, CurrentUser, ServicesDep
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
                    dependencies=[Depends(verify_csrf)])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
-from api.csrf import verify_csrf
-from api.deps import Client, CurrentViewer, ServicesDep
 from api.schemas import MagicLinkBody, MagicLinkRequestedOut, RevealBody, RevealedOut, ShareOut
 from core.crypto.encoding import b64url_decode, b64url_encode
+from http_layer.csrf import verify_csrf
+from http_layer.deps import Client, CurrentViewer, ServicesDep
 
 router = APIRouter(prefix="/api/v1/shares", tags=["shares"], dependencies=[Depends(verify_csrf)])
 

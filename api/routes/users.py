@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, ServicesDep
 from api.schemas import UserOut
+from http_layer.deps import CurrentUser, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

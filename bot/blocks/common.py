@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from core.clock import as_utc
+from core.services.states import SecretStatus
 
 Block = dict[str, Any]
 
-STATUS_WORDS = {
-    "active": "Active", "pending": "Not uploaded yet", "expired": "Expired",
-    "burned": "Burned (view limit reached)", "revoked": "Revoked",
+STATUS_WORDS: dict[str, str] = {
+    SecretStatus.ACTIVE: "Active", SecretStatus.PENDING: "Not uploaded yet",
+    SecretStatus.EXPIRED: "Expired", SecretStatus.BURNED: "Burned (view limit reached)",
+    SecretStatus.REVOKED: "Revoked",
 }
 AUDIENCE_WORDS = {"internal": "Team members", "external": "External recipients"}
 # Slack's limits on text it accepts (characters, after escaping): beyond them it refuses the

@@ -16,14 +16,14 @@ from bot.blocks.common import (
     when,
 )
 from core.services.notice_state import NoticeState
-from core.services.states import FILE
+from core.services.states import FILE, SecretStatus
 
 
 def notice_text(state: NoticeState) -> str:
     """The notification's plain text (what phones and screen readers show)."""
     name = f"“{fit(escape(state.label), 300)}”" if state.label else state.share_code
     status = STATUS_WORDS.get(state.status, state.status)
-    if state.status == "active" and state.opens:
+    if state.status == SecretStatus.ACTIVE and state.opens:
         latest = escape(state.opens[0].email or "a recipient")
         views = views_text(state.views_used, state.view_limit)
         return f"Your secret {name} was opened by {latest}; {views}."
@@ -48,12 +48,12 @@ def notice_blocks(state: NoticeState, base_url: str) -> list[Block]:
     title = fit(escape(state.label), 300) if state.label else "Secret"
     kind = "file" if state.secret_type == FILE else "text"
     status = STATUS_WORDS.get(state.status, state.status)
-    if state.status == "active":
+    if state.status == SecretStatus.ACTIVE:
         views = views_text(state.views_used, state.view_limit)
         line = f"{status} · {views} · expires {when(state.expires_at)}"
-    elif state.status == "revoked" and state.revoked_by:
+    elif state.status == SecretStatus.REVOKED and state.revoked_by:
         line = f"Revoked by {escape(state.revoked_by)}"
-    elif state.status == "burned":
+    elif state.status == SecretStatus.BURNED:
         line = f"Burned: all {state.view_limit} views used"
     else:
         ended = state.ended_at or state.expires_at
@@ -69,5 +69,5 @@ def notice_blocks(state: NoticeState, base_url: str) -> list[Block]:
     else:
         blocks.append(context("Not opened yet."))
     blocks.append(secret_actions(base_url, state.secret_id, state.share_code,
-                                 active=state.status == "active"))
+                                 active=state.status == SecretStatus.ACTIVE))
     return blocks

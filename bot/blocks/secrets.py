@@ -20,6 +20,7 @@ from bot.blocks.common import (
     when,
 )
 from core.services.manage import SecretSummary
+from core.services.states import SecretStatus
 
 LIST_SHOWN = 20  # two blocks each, within a message's 50
 HOME_SHOWN = 50
@@ -46,7 +47,7 @@ def help_blocks(unknown: str | None = None) -> list[Block]:
 def summary_line(secret: SecretSummary) -> str:
     title = escape(secret.label) if secret.label else "Secret"
     status = STATUS_WORDS.get(secret.status, secret.status)
-    if secret.status == "active":
+    if secret.status == SecretStatus.ACTIVE:
         views = views_text(secret.views_used, secret.view_limit)
         detail = f"{views} · expires {when(secret.expires_at)}"
     else:
@@ -65,7 +66,7 @@ def list_message(secrets: list[SecretSummary], base_url: str) -> tuple[str, list
     for secret in shown:
         blocks.append(section(summary_line(secret)))
         blocks.append(secret_actions(base_url, secret.id, secret.share_code,
-                                     active=secret.status == "active"))
+                                     active=secret.status == SecretStatus.ACTIVE))
     if len(secrets) > len(shown):
         blocks.append(context(f"{len(secrets) - len(shown)} more on <{base_url}/secrets|the web>."))
     return f"Your secrets: {len(secrets)}", blocks

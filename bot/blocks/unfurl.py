@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.blocks.common import (
     STATUS_WORDS,
@@ -15,28 +14,13 @@ from bot.blocks.common import (
     views_text,
     when,
 )
-from core.crypto.sharecode import normalize_share_code
-from core.errors import InvalidShareCode
 from core.services.link_preview import LinkPreview
+from core.services.states import SecretStatus
 
 
 def without_fragment(url: str) -> str:
     """The URL with everything from ``#`` on removed: the link key never goes further."""
     return url.split("#", 1)[0]
-
-
-def share_code_of(url: str, base_url: str) -> str | None:
-    """The share code of a link to this deployment's share page, else None."""
-    link, base = urlsplit(url), urlsplit(base_url)
-    if (link.scheme, link.netloc.lower()) != (base.scheme, base.netloc.lower()):
-        return None
-    prefix = base.path.rstrip("/") + "/s/"
-    if not link.path.startswith(prefix):
-        return None
-    try:
-        return normalize_share_code(link.path[len(prefix):].strip("/"))
-    except InvalidShareCode:
-        return None
 
 
 def unfurl_blocks(entry: LinkPreview | None, *, shared_externally: bool = False,
@@ -46,14 +30,14 @@ def unfurl_blocks(entry: LinkPreview | None, *, shared_externally: bool = False,
     if entry is None:
         return {"blocks": [section("*Cipherslip secret* · not found")]}
     status = STATUS_WORDS.get(entry.status, entry.status)
-    if entry.status == "active":
+    if entry.status == SecretStatus.ACTIVE:
         detail = (f"{views_text(entry.views_used, entry.view_limit)} · "
                   f"expires {when(entry.expires_at)}")
     else:
         detail = status
     if shared_externally:
-        summary = (f"Active · expires {when(entry.expires_at)}" if entry.status == "active"
-                   else status)
+        active = entry.status == SecretStatus.ACTIVE
+        summary = f"Active · expires {when(entry.expires_at)}" if active else status
         headline = f":lock: *Cipherslip secret* · {summary}"
     else:
         title = fit(escape(entry.label), 300) if entry.label else "Cipherslip secret"

@@ -17,8 +17,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.unfurl import share_code_of, unfurl_blocks, without_fragment
+from bot.blocks.unfurl import unfurl_blocks, without_fragment
 from bot.context import BotContext
+from core.services.locations import share_code_of
 
 EVENT = "link_shared"
 log = logging.getLogger(__name__)

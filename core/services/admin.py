@@ -22,10 +22,12 @@ from core.services.audit import AuditLog, actor_of, to_ocsf
 from core.services.audit_filter import filter_clause
 from core.services.identity import ClientInfo, Principal
 from core.services.lifecycle import Lifecycle
-from core.services.states import ACTIVE, EXPIRED, effective_status, views_left
+from core.services.states import ACTIVE, EXPIRED, SecretStatus, effective_status, views_left
 from core.services.users import escape_like
 
-SECRET_STATUSES = ("all", "active", "expired", "burned", "revoked", "pending")
+SECRET_STATUSES = ("all", *(status.value for status in (
+    SecretStatus.ACTIVE, SecretStatus.EXPIRED, SecretStatus.BURNED, SecretStatus.REVOKED,
+    SecretStatus.PENDING)))
 PAGE_SIZE_MAX = 200
 # Beyond these, a page number or an event id cannot name anything: refused before the
 # database sees an offset or an id that overflows its integers.

@@ -24,6 +24,7 @@ from core.crypto import csl1
 from core.db.models import Secret
 from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from core.services.identity import Principal
+from core.services.locations import blob_prefix, new_blob_key
 from core.services.states import FILE, PENDING, PENDING_TTL
 from core.services.uploads import (
     FIRST_PART_BYTES,
@@ -100,7 +101,7 @@ class FileUploadService:
     def start(self, tenant_id: str, secret_id: str, plaintext_size: int) -> tuple[
             str, str, UploadInfo]:
         """(blob key, upload id, what the browser needs to know) for a new file upload."""
-        blob_key = f"{tenant_id}/{secret_id}/{self.random.token_bytes(8).hex()}.csl1"
+        blob_key = new_blob_key(tenant_id, secret_id, self.random)
         upload_id = self.blob_store.start_multipart(blob_key)
         direct = self.blob_store.presign_part(blob_key, upload_id, 1, 60) is not None
         plan = UploadPlan(plaintext_size)
@@ -204,7 +205,7 @@ class FileUploadService:
             secret = own_pending(session, principal, secret_id, self.clock)
         if secret.blob_key is not None and secret.upload_id is not None:
             self.blob_store.abort_multipart(secret.blob_key, secret.upload_id)
-        self.blob_store.delete_prefix(f"{secret.tenant_id}/{secret.id}/")
+        self.blob_store.delete_prefix(blob_prefix(secret.tenant_id, secret.id))
         with self.db.begin() as session:
             session.execute(delete(Secret).where(Secret.id == secret.id,
                                                  Secret.status == PENDING))

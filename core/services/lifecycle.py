@@ -13,12 +13,12 @@ for all of it), one transaction on SQLite.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, exists, select, update
+from sqlalchemy import Connection, Table, delete, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
@@ -30,13 +30,16 @@ from core.services import lifecycle_statements as statements
 from core.services import notices
 from core.services.audit import AUDIT_EVENTS, AUDIT_INSERT, Actor, AuditLog
 from core.services.identity import ClientInfo
+from core.services.locations import blob_prefix
 from core.services.states import (
     ACTIVE,
     BURNED,
     EXPIRED,
+    PENDING,
     PENDING_TTL,
     REVOKED,
     SecretRecord,
+    SecretStatus,
     effective_status,
 )
 
@@ -177,6 +180,71 @@ class Lifecycle:
         if ended and self.notices:
             notices.touch(session, [secret.id], now)
         return ended
+
+    def end_claimed(self, session: Session, secret_ids: Sequence[str],
+                    new_status: SecretStatus) -> None:
+        """End many secrets the caller has claimed (``core.db.claims``), shredding them and
+        touching their notices, in the caller's transaction. By id only: the claim holds
+        these rows, and a status condition would tempt a planner with stale statistics
+        into the status index, whose dead "active" entries grow with every batch."""
+        if not secret_ids:
+            return
+        now = self.clock.now()
+        session.execute(
+            update(Secret)
+            .where(Secret.id.in_(list(secret_ids)))
+            .values(status=new_status, ended_at=now, wrapped_key=None, sealed_meta=None)
+            .execution_options(synchronize_session=False)
+        )
+        if self.notices:
+            notices.touch(session, secret_ids, now)
+
+    def discard_abandoned(self, session: Session, secrets: Sequence[tuple[str, str]]) -> tuple[
+            list[str], int]:
+        """Remove pending secrets never completed, (id, tenant) pairs the caller claimed:
+        every upload under their prefix, then the rows (recipients and links go with them).
+        Returns the ids removed and how many failed (those rows stay for a retry)."""
+        removed, failed = [], 0
+        for secret_id, tenant_id in secrets:
+            try:
+                self.blob_store.delete_prefix(blob_prefix(tenant_id, secret_id))
+            except BlobStoreError:
+                failed += 1
+                continue
+            removed.append(secret_id)
+        if removed:
+            session.execute(delete(Secret).where(Secret.id.in_(removed),
+                                                 Secret.status == PENDING))
+        return removed, failed
+
+    def purge_blobs(
+        self, blobs: Sequence[tuple[str, str | None]], *, session: Session | None = None
+    ) -> int:
+        """Delete ended secrets' ciphertext and forget the keys of those deleted in one
+        UPDATE (in ``session`` if given); a failed delete keeps its key for the next try.
+        Returns how many failed."""
+        deleted, failed = [], 0
+        for secret_id, blob_key in blobs:
+            if blob_key is None:
+                continue
+            try:
+                self.blob_store.delete(blob_key)
+            except BlobStoreError:
+                failed += 1
+                continue
+            deleted.append(secret_id)
+        if deleted:
+            # Only ids: these rows ended already (the planner note of end_claimed applies).
+            forget = (update(Secret).where(Secret.id.in_(deleted))
+                      .values(blob_key=None).execution_options(synchronize_session=False))
+            if session is not None:
+                session.execute(forget)
+            else:
+                with self.db.begin() as own_session:
+                    own_session.execute(forget)
+        if failed:
+            log.warning("%d ciphertext deletes failed; they will be retried", failed)
+        return failed
 
     def expire_if_due(
         self, secret: SecretRecord, connection: Connection | None = None

@@ -16,6 +16,7 @@ from core.services import audit
 from core.services.audit import AuditLog, actor_of
 from core.services.identity import ClientInfo, Principal
 from core.services.lifecycle import Lifecycle
+from core.services.locations import share_url
 from core.services.states import ACTIVE, PENDING, effective_status, views_left
 from core.settings import Settings
 
@@ -72,7 +73,7 @@ class ManageService:
             Secret.tenant_id == principal.tenant_id, Secret.creator_id == principal.user_id,
             Secret.status != PENDING,
         )
-        if status_filter == "active":
+        if status_filter == ACTIVE:
             query = query.where(Secret.status == ACTIVE, Secret.expires_at > now)
         with self.db() as session:
             secrets = session.scalars(query.order_by(Secret.created_at.desc()).limit(500)).all()
@@ -100,7 +101,7 @@ class ManageService:
             ).all()
             return SecretDetail(
                 summary=self._summary(secret, self.clock.now()),
-                share_url=f"{self.settings.base_url}/s/{secret.share_code}",
+                share_url=share_url(self.settings.base_url, secret.share_code),
                 activity=list(activity),
             )
 

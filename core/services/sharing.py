@@ -27,6 +27,7 @@ from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
 from core.services.lifecycle import Lifecycle
+from core.services.locations import new_blob_key, share_url
 from core.services.states import ACTIVE, FILE, INTERNAL, PENDING
 from core.services.users import UserDirectory
 from core.settings import Settings
@@ -132,7 +133,7 @@ class SharingService:
             raise Conflict("could not allocate a share code; try again")
         return CreatedSecret(
             secret_id=secret_id, share_code=share_code,
-            share_url=f"{self.settings.base_url}/s/{share_code}",
+            share_url=share_url(self.settings.base_url, share_code),
             sealed_key=new_key.sealed_key, expires_at=expires_at,
             max_upload_bytes=policy.max_upload_bytes(secret_type), upload=upload,
         )
@@ -178,8 +179,7 @@ class SharingService:
                     raise InvalidInput("send the encrypted content with completion",
                                        field="content")
                 policy.check_upload(secret.secret_type, content[:32], len(content))
-                blob_key = (f"{secret.tenant_id}/{secret.id}/"
-                            f"{self.random.token_bytes(8).hex()}.csl1")
+                blob_key = new_blob_key(secret.tenant_id, secret.id, self.random)
                 content_size = self.blob_store.put(blob_key, [content])
             assert blob_key is not None
             event = self.audit_log.values(
@@ -209,7 +209,7 @@ class SharingService:
                 own_pending(connection, principal, secret_id, self.clock)
                 raise Conflict("this secret is no longer pending")
         return CompletedSecret(secret.id, secret.share_code, ACTIVE,
-                               f"{self.settings.base_url}/s/{secret.share_code}")
+                               share_url(self.settings.base_url, secret.share_code))
 
 
 @cache

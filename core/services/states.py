@@ -7,15 +7,27 @@ The values are stored in the database and compared everywhere; ``Lifecycle``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from core.clock import as_utc
 
-ACTIVE = "active"
-PENDING = "pending"
-EXPIRED = "expired"
-BURNED = "burned"
-REVOKED = "revoked"
+
+class SecretStatus(StrEnum):
+    """Stored as its value; being a ``str``, it compares equal to the column's text."""
+
+    PENDING = "pending"  # reserved, content not uploaded yet
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    BURNED = "burned"  # its view limit was reached
+    REVOKED = "revoked"
+
+
+PENDING = SecretStatus.PENDING
+ACTIVE = SecretStatus.ACTIVE
+EXPIRED = SecretStatus.EXPIRED
+BURNED = SecretStatus.BURNED
+REVOKED = SecretStatus.REVOKED
 TERMINAL = (EXPIRED, BURNED, REVOKED)
 # A pending secret must be completed within this time or it is abandoned (and removed).
 PENDING_TTL = timedelta(hours=1)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from api.sessions import cookie_name
+from http_layer.sessions import cookie_name
 from tests.support.stack import Stack
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -53,7 +53,7 @@ def build_jobs(database_url: str, blob_dir: Path, clock: MovableClock,
     db = create_session_factory(create_db_engine(database_url))
     blobs = LocalBlobStore(blob_dir)
     lifecycle = Lifecycle(db=db, blob_store=blobs, clock=clock, audit_log=AuditLog(clock))
-    return PurgeJobs(db=db, lifecycle=lifecycle, blob_store=blobs, clock=clock,
+    return PurgeJobs(db=db, lifecycle=lifecycle, clock=clock,
                      batch_size=batch_size), db
 
 
@@ -62,7 +62,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     clock = MovableClock(START)
     jobs, db = build_jobs(database_url, tmp_path / "blobs", clock)
     creator = seed_user(db, "alice@example.com", START)
-    yield World(db, jobs.blob_store, clock, jobs, creator)  # type: ignore[arg-type]
+    yield World(db, jobs.lifecycle.blob_store, clock, jobs, creator)  # type: ignore[arg-type]
     db.kw["bind"].dispose()
 
 
@@ -96,7 +96,7 @@ def test_a_failing_blob_store_is_retried_on_the_next_run(
         settings = Settings(blob_backend="s3", s3_endpoint_url=proxy_url, s3_bucket=bucket)
         blobs = create_blob_store(settings)
         db = create_session_factory(create_db_engine(database_url))
-        jobs = PurgeJobs(db=db, blob_store=blobs, clock=clock, lifecycle=Lifecycle(
+        jobs = PurgeJobs(db=db, clock=clock, lifecycle=Lifecycle(
             db=db, blob_store=blobs, clock=clock, audit_log=AuditLog(clock)))
         creator = seed_user(db, "alice@example.com", START)
         [secret_id] = seed_secrets(db, blobs, count=1, creator_id=creator, created_at=START,
@@ -153,7 +153,7 @@ def test_abandoned_file_uploads_leave_no_parts_in_s3(database_url: str, moto: Mo
     blobs = create_blob_store(Settings(blob_backend="s3", s3_endpoint_url=moto.endpoint_url,
                                        s3_bucket=bucket))
     db = create_session_factory(create_db_engine(database_url))
-    jobs = PurgeJobs(db=db, blob_store=blobs, clock=clock, lifecycle=Lifecycle(
+    jobs = PurgeJobs(db=db, clock=clock, lifecycle=Lifecycle(
         db=db, blob_store=blobs, clock=clock, audit_log=AuditLog(clock)))
     creator = seed_user(db, "alice@example.com", START)
     [secret_id] = seed_secrets(db, blobs, count=1, creator_id=creator, created_at=START,
@@ -219,8 +219,8 @@ def test_two_schedulers_share_the_work_without_overlap(postgres_url: str, tmp_pa
     clock = MovableClock(START)
     jobs, db = build_jobs(postgres_url, tmp_path / "blobs", clock)
     creator = seed_user(db, "alice@example.com", START)
-    ids = seed_secrets(db, jobs.blob_store, count=2000, creator_id=creator, created_at=START,
-                       expires_at=START + timedelta(hours=1), blob_bytes=16)
+    ids = seed_secrets(db, jobs.lifecycle.blob_store, count=2000, creator_id=creator,
+                       created_at=START, expires_at=START + timedelta(hours=1), blob_bytes=16)
     later = (START + timedelta(hours=2)).isoformat()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:

@@ -113,7 +113,7 @@ class Stack:
     def purge_jobs(self) -> PurgeJobs:
         """The scheduler's jobs over this stack's database and blob store, on its clock."""
         return PurgeJobs(db=self.services.db, lifecycle=self.services.lifecycle,
-                         blob_store=self.services.blob_store, clock=self.clock)
+                         clock=self.clock)
 
     def notifier(self) -> CreatorNotifier:
         """The creator-notice job the scheduler runs (Slack must be configured)."""

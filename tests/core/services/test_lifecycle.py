@@ -157,8 +157,7 @@ def test_a_burned_text_whose_delete_fails_is_retried_by_the_scheduler(
             assert world.stored(secret.id).blob_key == secret.blob_key  # remembered
             proxy.failing = False
             assert blobs.exists(secret.blob_key)
-            jobs = PurgeJobs(db=world.db, lifecycle=world.lifecycle, blob_store=blobs,
-                             clock=world.clock)
+            jobs = PurgeJobs(db=world.db, lifecycle=world.lifecycle, clock=world.clock)
             assert jobs.retry_blob_deletes().processed == [secret.id]
             assert not blobs.exists(secret.blob_key)
             assert world.stored(secret.id).blob_key is None

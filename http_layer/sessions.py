@@ -220,7 +220,8 @@ async def _answer_unavailable(
     scope["session"] = {}
     request = Request(scope, receive)
     response: Response = PlainTextResponse(STORE_DOWN, 503)
-    # Looked up at run time: api.errors depends on api.deps, which depends on this module.
+    # Looked up at run time: http_layer.errors depends on http_layer.deps, which depends on
+    # this module.
     handlers = getattr(scope.get("app"), "exception_handlers", {})
     for error_class in type(error).__mro__:
         handler = handlers.get(error_class)

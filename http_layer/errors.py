@@ -13,11 +13,11 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import principal_of
 from core import errors
 from core.db.engine import database_unreachable
 from core.services.audit_filter import FilterError
-from web.pages import render
+from http_layer.deps import principal_of
+from http_layer.rendering import render
 
 log = logging.getLogger(__name__)
 

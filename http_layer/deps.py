@@ -13,11 +13,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from api.sessions import require_loaded_session
 from core.errors import AuthenticationRequired
 from core.services.container import Services
 from core.services.identity import BASIC, ClientInfo, Guest, Principal, Viewer
 from core.settings import Settings
+from http_layer.sessions import require_loaded_session
 
 
 async def get_services(request: Request) -> Services:
