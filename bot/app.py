@@ -33,18 +33,22 @@ from bot.installation import (
     Workspaces,
 )
 from bot.listeners import LISTENERS
-from bot.notifier import CreatorNotifier
+from bot.notifier import SlackNoticeSender
 from core.services.container import Services
+from core.services.notice_outbox import NoticeOutbox
 from core.settings import Settings
 
 # Slack redelivers an event it thinks we missed; a day covers its retry schedule.
 EVENT_MEMORY_SECONDS = 24 * 3600
 
 
-def build_notifier(settings: Settings, services: Services) -> CreatorNotifier:
-    workspaces = Workspaces(settings, services.engine, services.tenants)
-    return CreatorNotifier(settings=settings, db=services.db, clock=services.clock,
-                           workspaces=workspaces)
+def build_notifier(settings: Settings, services: Services,
+                   workspaces: Workspaces | None = None) -> NoticeOutbox:
+    """The creator-notice outbox, delivering through Slack (the scheduler's notices job and
+    the Revoke button)."""
+    workspaces = workspaces or Workspaces(settings, services.engine, services.tenants)
+    return NoticeOutbox(db=services.db, clock=services.clock,
+                        sender=SlackNoticeSender(settings=settings, workspaces=workspaces))
 
 
 def _quiet_vendor_logs() -> None:
@@ -123,20 +127,21 @@ def refuse_unlisted_workspaces(bot: BotContext) -> Callable[..., Awaitable[Any]]
 
 
 def create_bolt_app(settings: Settings, services: Services,
-                    notifier: CreatorNotifier | None = None) -> AsyncApp:
+                    notifier: NoticeOutbox | None = None) -> AsyncApp:
     _quiet_vendor_logs()
-    notifier = notifier or build_notifier(settings, services)
+    workspaces = Workspaces(settings, services.engine, services.tenants)
+    notifier = notifier or build_notifier(settings, services, workspaces)
     # A 429 is waited out (its Retry-After), twice at most, instead of failing the listener.
     retries: list[AsyncRetryHandler] = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
     if settings.slack_oauth:
-        installations = ThreadedInstallationStore(notifier.workspaces.installations)
+        installations = ThreadedInstallationStore(workspaces.installations)
         # The store given to the app too: Bolt then builds its authorization (and refreshes
         # rotating tokens) with this client, so with our Slack API URL, not slack.com.
         app = AsyncApp(signing_secret=settings.slack_signing_secret,
                        client=AsyncWebClient(base_url=settings.slack_api_url,
                                              retry_handlers=retries),
                        installation_store=installations,
-                       oauth_settings=_oauth_settings(settings, notifier.workspaces,
+                       oauth_settings=_oauth_settings(settings, workspaces,
                                                       installations))
     else:
         app = AsyncApp(signing_secret=settings.slack_signing_secret,

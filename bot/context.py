@@ -16,9 +16,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.notifier import CreatorNotifier
 from core.services.container import Services
 from core.services.identity import ClientInfo, Principal
+from core.services.notice_outbox import NoticeOutbox
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class SlackPeople:
 class BotContext:
     settings: Settings
     services: Services
-    notifier: CreatorNotifier
+    notifier: NoticeOutbox
     people: SlackPeople = field(default_factory=SlackPeople)
 
     def tenant_id(self, team_id: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, tuple_
@@ -22,6 +22,7 @@ from core.clock import Clock, as_utc
 from core.db.claims import claim
 from core.db.engine import database_unreachable
 from core.db.models import MagicLink, Secret
+from core.jobs import JobReport
 from core.services.audit_chain import link_pending
 from core.services.downloads import DOWNLOAD_WINDOW
 from core.services.lifecycle import Lifecycle
@@ -31,13 +32,6 @@ log = logging.getLogger(__name__)
 
 # Used and superseded links are useless at once; keep expired ones a day for support questions.
 MAGIC_LINK_RETENTION = timedelta(days=1)
-
-
-@dataclass
-class JobReport:
-    name: str
-    processed: list[str] = field(default_factory=list)  # ids, for logs and tests
-    failed: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

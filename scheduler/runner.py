@@ -17,7 +17,8 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.db.engine import database_unreachable
-from scheduler.jobs import AuditSequencer, JobReport, PurgeJobs
+from core.jobs import JobReport
+from scheduler.jobs import AuditSequencer, PurgeJobs
 
 log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_SECONDS = 15

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.notifier import SlackNoticeSender
 from core.db.models import SLACK_BOTS
 from tests.support.slack import SIGNING_SECRET, FakeSlack, SlackSender, blocks_text, fake_slack
 from tests.support.stack import Stack
@@ -139,8 +140,10 @@ def test_rotating_tokens_are_refreshed_and_stored_for_listeners_and_dms(
     with stack.services.engine.begin() as connection:
         connection.execute(SLACK_BOTS.update().values(
             bot_token_expires_at=datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=1)))
-    assert stack.notifier().workspaces.bot_token("T0OTHER") == "xoxe.xoxb-rotated-2"
+    notice_sender = stack.notifier().sender
+    assert isinstance(notice_sender, SlackNoticeSender)
+    assert notice_sender.workspaces.bot_token("T0OTHER") == "xoxe.xoxb-rotated-2"
     assert stored_bot_token(stack) == "xoxe.xoxb-rotated-2"
     # A fresh one is used as it is.
-    assert stack.notifier().workspaces.bot_token("T0OTHER") == "xoxe.xoxb-rotated-2"
+    assert notice_sender.workspaces.bot_token("T0OTHER") == "xoxe.xoxb-rotated-2"
     assert slack.rotations == 2

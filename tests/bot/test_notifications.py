@@ -7,6 +7,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+from bot.notifier import SlackNoticeSender
 from core.crypto.encoding import b64url_encode
 from tests.support.client import BrowserLikeClient, ShareLink
 from tests.support.slack import (
@@ -146,8 +147,11 @@ def test_an_unreachable_slack_is_retried_and_the_batch_goes_on(
 ) -> None:
     alice = stack.user("alice@example.com")
     link = alice.create_text("x", ["bob@example.com"], label="Unreachable")
-    offline = dataclasses.replace(stack.notifier(), settings=stack.settings.model_copy(
-        update={"slack_api_url": "http://127.0.0.1:9/api/"}))
+    notifier = stack.notifier()
+    assert isinstance(notifier.sender, SlackNoticeSender)
+    offline = dataclasses.replace(notifier, sender=dataclasses.replace(
+        notifier.sender, settings=stack.settings.model_copy(
+            update={"slack_api_url": "http://127.0.0.1:9/api/"})))
     assert offline.run().failed == 1  # connection refused: counted, not raised
     assert stack.notifier().run().processed == []  # backing off
     stack.clock.advance(timedelta(seconds=10))

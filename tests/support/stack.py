@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 from api.app import create_app
 from bot.app import build_notifier
-from bot.notifier import CreatorNotifier
 from cli.main import server_options
 from core.services.container import Services, build_services
+from core.services.notice_outbox import NoticeOutbox
 from core.settings import Settings
 from scheduler.jobs import PurgeJobs
 from tests.support.client import BrowserLikeClient
@@ -115,7 +115,7 @@ class Stack:
         return PurgeJobs(db=self.services.db, lifecycle=self.services.lifecycle,
                          clock=self.clock)
 
-    def notifier(self) -> CreatorNotifier:
+    def notifier(self) -> NoticeOutbox:
         """The creator-notice job the scheduler runs (Slack must be configured)."""
         return build_notifier(self.settings, self.services)
 
