@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_callback_options import (
@@ -23,6 +23,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.context import BotContext
 from bot.installation import (
@@ -34,15 +36,30 @@ from bot.installation import (
 )
 from bot.listeners import LISTENERS
 from bot.notifier import SlackNoticeSender
+from core.clock import Clock
 from core.services.container import Services
 from core.services.notice_outbox import NoticeOutbox
+from core.services.tenants import TenantDirectory
 from core.settings import Settings
 
 # Slack redelivers an event it thinks we missed; a day covers its retry schedule.
 EVENT_MEMORY_SECONDS = 24 * 3600
 
 
-def build_notifier(settings: Settings, services: Services,
+class NotifierParts(Protocol):
+    """What the notice outbox needs of a process's services (the api's or the scheduler's)."""
+
+    @property
+    def engine(self) -> Engine: ...
+    @property
+    def db(self) -> sessionmaker[Session]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def tenants(self) -> TenantDirectory: ...
+
+
+def build_notifier(settings: Settings, services: NotifierParts,
                    workspaces: Workspaces | None = None) -> NoticeOutbox:
     """The creator-notice outbox, delivering through Slack (the scheduler's notices job and
     the Revoke button)."""

@@ -116,16 +116,16 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    from core.services.container import build_services
     from scheduler.jobs import AuditSequencer, PurgeJobs
     from scheduler.runner import run_forever
+    from scheduler.services import build_scheduler_services
 
     settings = Settings()
     if refused(settings, "scheduler"):
         return 2
     configure_logging(settings.log_level, settings.log_format, component="scheduler",
                       development_warnings=settings.development_warnings)
-    services = build_services(settings)
+    services = build_scheduler_services(settings)
     jobs = PurgeJobs(db=services.db, lifecycle=services.lifecycle,
                      clock=services.clock)
     notices = None

@@ -50,7 +50,7 @@ EXPECTED_COMMANDS = {
     "scheduler": ["scheduler"],
     "dev-idp": ["dev-idp", "--host", "0.0.0.0", "--port", "9400"],
 }
-APP_SERVICES = ("api", "scheduler")  # talk to the database, cache, blob store and vault
+APP_SERVICES = ("api", "scheduler")  # talk to the database and the blob store
 KMS_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 DEPENDENCY_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
@@ -312,12 +312,24 @@ def test_app_services_use_the_scale_out_backends(service: str) -> None:
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.blob_backend == "s3"
     assert settings.s3_endpoint_url
-    assert settings.vault_url == "http://vault:8100"
     assert settings.base_url == "http://localhost:8000"
     assert settings.log_format == "json"
-    variables = cipherslip_variables(service)
-    assert variables["CIPHERSLIP_CACHE_BACKEND"] == "redis"
-    assert variables["CIPHERSLIP_REDIS_URL"].startswith("redis://redis:")
+    if service == "api":
+        assert settings.vault_url == "http://vault:8100"
+        variables = cipherslip_variables(service)
+        assert variables["CIPHERSLIP_CACHE_BACKEND"] == "redis"
+        assert variables["CIPHERSLIP_REDIS_URL"].startswith("redis://redis:")
+
+
+def test_the_scheduler_holds_no_key_credential_and_no_cache() -> None:
+    """It destroys content and never needs a key: no vault token or URL, no Redis, and no
+    route to the vault."""
+    variables = cipherslip_variables("scheduler")
+    for name in ("CIPHERSLIP_VAULT_TOKEN", "CIPHERSLIP_VAULT_URL", "CIPHERSLIP_REDIS_URL",
+                 "CIPHERSLIP_KMS_KEY_ID"):
+        assert name not in variables, name
+    assert "keys" not in (services()["scheduler"].get("networks") or [])
+    assert set(services()["scheduler"]["depends_on"]) == {"migrate", "s3-kms-init"}
 
 
 def test_migrate_uses_the_same_database_as_the_app() -> None:
@@ -331,7 +343,7 @@ def test_the_vault_token_comes_from_outside_the_file() -> None:
     raw = raw_compose()
     holders = [service for service in raw["services"]
                if "CIPHERSLIP_VAULT_TOKEN" in environment(service, document=raw)]
-    assert sorted(holders) == ["api", "scheduler", "vault"]
+    assert sorted(holders) == ["api", "vault"]
     for service in holders:
         value = environment(service, document=raw)["CIPHERSLIP_VAULT_TOKEN"]
         assert re.fullmatch(r"\$\{CIPHERSLIP_VAULT_TOKEN:\?[^}]+\}", value), (
@@ -393,8 +405,7 @@ def test_the_vault_shares_no_network_with_the_data_stores() -> None:
 
     for store in ("postgres", "redis"):
         assert not networks("vault") & networks(store), f"the vault can reach {store}"
-    for caller in APP_SERVICES:
-        assert networks("vault") & networks(caller), f"{caller} cannot reach the vault"
+    assert networks("vault") & networks("api"), "the api cannot reach the vault"
 
 
 def test_the_kms_key_the_vault_uses_is_the_one_provisioned() -> None:
