@@ -1,1 +1,1 @@
-"""The JSON API and authentication (SPEC §6); also serves the web pages of ``web/``."""
+"""The JSON API and authentication (docs/ARCHITECTURE.md); also serves the web pages of ``web/``."""

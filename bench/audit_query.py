@@ -1,7 +1,7 @@
 """Audit log at scale: 1,000,000 events on PostgreSQL.
 
 Seeds a fresh database with a realistic mix of chained events (COPY, valid hash chain), then
-prints p50/p95 latency of the four SPEC §7 seed filters (first page of 50, newest first,
+prints p50/p95 latency of the four documented seed filters (first page of 50, newest first,
 through the same service code as the API and console), and the throughput and peak memory
 of a full JSON Lines export through the real `cipherslip audit export` process.
 

@@ -1,4 +1,4 @@
-"""Response headers every page and API answer carries (SPEC §4)."""
+"""Response headers every page and API answer carries (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where ciphertext blobs live: a Protocol, a local directory and S3 (SPEC §6).
+"""Where ciphertext blobs live: a Protocol, a local directory and S3 (docs/ARCHITECTURE.md).
 
 Callers depend on :class:`BlobStore` and get an implementation from
 :func:`create_blob_store`; they only ever see :class:`core.errors.BlobNotFound` and

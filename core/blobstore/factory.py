@@ -1,4 +1,4 @@
-"""The one place that turns settings into a blob store (SPEC §6)."""
+"""The one place that turns settings into a blob store (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

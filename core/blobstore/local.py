@@ -1,4 +1,4 @@
-"""Blobs as files below one directory: the embedded development default (SPEC §6).
+"""Blobs as files below one directory: the embedded development default (docs/ARCHITECTURE.md).
 
 Production uses S3; this backend has no replication or encryption at rest and is only as
 safe as the machine it runs on, so it says so at start-up. The api carries multipart

@@ -1,4 +1,4 @@
-"""The blob store contract shared by every backend (SPEC §3, §6).
+"""The blob store contract shared by every backend (docs/ARCHITECTURE.md).
 
 Blobs are opaque ciphertext: a store never interprets, logs or echoes their bytes, and its
 error messages name the operation and key only.

@@ -1,4 +1,4 @@
-"""Blobs as S3 objects: the production backend (SPEC §6).
+"""Blobs as S3 objects: the production backend (docs/ARCHITECTURE.md).
 
 Every boto3/botocore failure is translated (``core.blobstore.s3_errors``), so callers only
 ever see :class:`core.errors.BlobNotFound` or :class:`core.errors.BlobStoreError`.

@@ -1,4 +1,4 @@
-"""The one place that turns settings into a cache backend (SPEC §6)."""
+"""The one place that turns settings into a cache backend (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

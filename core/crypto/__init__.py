@@ -1,1 +1,1 @@
-"""Cipherslip's cryptography (SPEC §5), byte-compatible with ``web/js/lib``."""
+"""Cipherslip's cryptography (docs/FORMATS.md), byte-compatible with ``web/js/lib``."""

@@ -1,4 +1,4 @@
-"""The ``CSL1`` content stream (SPEC §5): STREAM construction over AES-256-GCM, 64 KiB records.
+"""The ``CSL1`` content stream: STREAM construction over AES-256-GCM, 64 KiB records.
 
 ::
 

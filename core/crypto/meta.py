@@ -1,4 +1,4 @@
-"""Sealed metadata (SPEC §5): format, file name, media type and size, hidden from the server.
+"""Sealed metadata: format, file name, media type and size, hidden from the server.
 
 ``MK`` is derived with the stream header's salt and used exactly once, which is why a
 constant all-zero nonce is safe here.
@@ -29,7 +29,7 @@ class ContentMeta(TypedDict):
 
 
 def encode_meta(meta: ContentMeta) -> bytes:
-    """Canonical JSON: keys in SPEC order, compact, UTF-8 (matches JS ``JSON.stringify``)."""
+    """Canonical JSON: keys in the documented order, compact, UTF-8 (as JS ``JSON.stringify``)."""
     ordered = {key: meta[key] for key in ("format", "name", "type", "size")}
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 

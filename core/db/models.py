@@ -84,7 +84,7 @@ class Secret(Base):
     sealed_meta: Mapped[bytes | None] = mapped_column(LargeBinary)
     blob_key: Mapped[str | None] = mapped_column(String(512))
     content_size: Mapped[int | None] = mapped_column(BigInteger)
-    # The creator's browser's commitment to the link key (SPEC: key check), so that a
+    # The creator's browser's commitment to the link key (docs/FORMATS.md, key check), so that a
     # recipient's browser tells a damaged link before it spends a view. None for secrets
     # created before it existed: those reveal unchecked.
     key_check: Mapped[bytes | None] = mapped_column(LargeBinary(16))
@@ -112,7 +112,7 @@ class SecretRecipient(Base):
 
 
 class AuditEvent(Base):
-    """One audit event in an OCSF-like shape (SPEC §7); columns are what filters use."""
+    """One audit event in an OCSF-like shape; columns are what filters use."""
 
     __tablename__ = "audit_events"
     # Newest-first pages walk (tenant, id); the filter columns carry id too, so a filtered

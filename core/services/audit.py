@@ -1,4 +1,4 @@
-"""The audit log (SPEC §7): event names are a contract; events are stored OCSF-like."""
+"""The audit log (docs/ARCHITECTURE.md): event names are a contract; events are stored OCSF-like."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit filter language (SPEC §7): text -> small AST -> SQLAlchemy expression.
+"""The audit filter language (docs/ARCHITECTURE.md): text -> small AST -> SQLAlchemy expression.
 
     activity_name starts with "paper_secret_" AND actor.user.email = "user@example.com"
 

@@ -1,4 +1,4 @@
-"""Syntax of the audit filter language (SPEC §7): the Lark grammar and its error messages.
+"""Syntax of the audit filter language: the Lark grammar and its error messages.
 
 This module turns filter text into a Lark parse tree, or a :class:`FilterError` that says in
 a user's words what was expected and where. Meaning (fields, operators per field, values)

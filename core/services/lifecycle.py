@@ -1,4 +1,4 @@
-"""Status transitions and content destruction (SPEC §3): the one place a secret's status changes.
+"""Status transitions and content destruction: the one place a secret's status changes.
 
 Ending a secret clears the wrapped key and sealed metadata in the same UPDATE that sets the
 terminal status (crypto-shredding is atomic with the transition); the ciphertext blob is

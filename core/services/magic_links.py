@@ -1,4 +1,4 @@
-"""Magic links: how an external recipient proves an email address (SPEC §1, §2).
+"""Magic links: how an external recipient proves an email address (docs/ARCHITECTURE.md).
 
 Asking for a link gets the same answer, in the same time, whether or not the address is a
 recipient, so the form cannot be used to learn who the recipients are. A link is a 256-bit

@@ -1,4 +1,4 @@
-"""The rules and limits of SPEC §2, enforced by the server whatever the client did."""
+"""The rules and limits of docs/ARCHITECTURE.md, enforced by the server whatever the client did."""
 
 from __future__ import annotations
 

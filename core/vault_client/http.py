@@ -1,4 +1,4 @@
-"""The api's HTTP client for the vault (SPEC §6), implementing :class:`VaultClient`.
+"""The api's HTTP client for the vault (docs/ARCHITECTURE.md), implementing :class:`VaultClient`.
 
 Failures come out in two kinds: :class:`VaultUnavailable` when the vault cannot be reached,
 times out, fails (5xx) or answers nonsense (retry later; nothing was consumed), and

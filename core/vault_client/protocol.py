@@ -1,4 +1,4 @@
-"""The api's view of the vault (SPEC §4, §6).
+"""The api's view of the vault (docs/ARCHITECTURE.md).
 
 The vault holds KMS rights; the api only relays opaque bytes between the vault and the
 browser. Implementations raise :class:`core.errors.VaultUnavailable` when the vault cannot be

@@ -1,4 +1,4 @@
-"""Audit events carry the fields of SPEC §7, stored in columns and exported OCSF-like."""
+"""Audit events carry their documented fields, stored in columns and exported OCSF-like."""
 
 from __future__ import annotations
 

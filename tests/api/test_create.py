@@ -1,4 +1,4 @@
-"""Creating a text secret: every limit of SPEC §2 is enforced by the server, with a clear 4xx
+"""Creating a text secret: every documented limit is enforced by the server, with a clear 4xx
 naming the problem, and a refused request stores nothing."""
 
 from __future__ import annotations

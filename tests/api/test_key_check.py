@@ -1,4 +1,4 @@
-"""A damaged link never costs a view (SPEC §4, §5 key check): the api refuses a reveal whose
+"""A damaged link never costs a view (docs/FORMATS.md, key check): the api refuses a reveal whose
 key check does not match, before the vault is asked and before a view is taken."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Revealing: recipients only, exact view counting, burn and expiry destroy content (SPEC §3)."""
+"""Revealing: recipients only, exact view counting, burn and expiry destroy content."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §4: strict CSP with no inline script, no-referrer, no-store on pages and API."""
+"""Strict CSP with no inline script, no-referrer, no-store on pages and API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""With the vault down nothing is created and no view is consumed (SPEC §3)."""
+"""With the vault down nothing is created and no view is consumed (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ No Docker engine is needed: the files are parsed (YAML merge keys resolved by
 ``yaml.safe_load``, ``${VAR:?…}`` placeholders replaced by a dummy token) and compared with
 ``cli.main.build_parser()`` (every command a container runs must parse) and
 ``core.settings.Settings`` (every ``CIPHERSLIP_*`` variable must be a field, and each
-service's values must build a valid ``Settings``), plus the isolation rules of SPEC §6:
+service's values must build a valid ``Settings``), plus the isolation rules of docs/ARCHITECTURE.md:
 only the vault has KMS settings and KMS credentials, and the vault is never published.
 """
 

@@ -9,7 +9,7 @@ DATA_KEY_SIZE = 32
 
 
 def encryption_context(tenant_id: str, secret_id: str) -> dict[str, str]:
-    """The KMS encryption context of one secret's data key (SPEC §5).
+    """The KMS encryption context of one secret's data key (docs/FORMATS.md).
 
     Built in this one place so that wrapping and unwrapping can never disagree: a wrapped key
     only unwraps under the tenant and secret it was made for.

@@ -1,4 +1,4 @@
-"""CSL1 stream and sealed metadata against the committed vectors (SPEC §5)."""
+"""CSL1 stream and sealed metadata against the committed vectors (docs/FORMATS.md)."""
 
 from __future__ import annotations
 

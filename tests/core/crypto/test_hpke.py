@@ -1,4 +1,4 @@
-"""HPKE key transport (SPEC §5) against the committed vectors and round trips."""
+"""HPKE key transport (docs/FORMATS.md) against the committed vectors and round trips."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The link key's check (SPEC §5) against the committed vectors, and the formula by hand."""
+"""The link key's check (docs/FORMATS.md) against the committed vectors, and the formula by hand."""
 
 from __future__ import annotations
 

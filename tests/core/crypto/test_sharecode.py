@@ -1,4 +1,4 @@
-"""Share codes: 60 bits, Crockford base32, forgiving input (SPEC §2)."""
+"""Share codes: 60 bits, Crockford base32, forgiving input (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit filter language: SPEC §7 examples, semantics on both databases, precise errors.
+"""The audit filter language: the documented examples, semantics on both databases, errors.
 
 Expected results are computed in Python from the recorded events (through the exported
 OCSF shape, so the field -> column mapping is checked too), never hard-coded id lists.
@@ -102,7 +102,7 @@ EVENTS: list[tuple[str, Actor, ClientInfo, Secret | None, str, str | None]] = [
     (audit.OPENED_INTERNAL, ALICE, SLACKBOT, INTERNAL_FILE, "Success", None),
     (audit.FILE_DOWNLOADED, ALICE, SLACKBOT, INTERNAL_FILE, "Success", None),
     (audit.ACCESS_DENIED, BOB, CURL, INTERNAL_FILE, "Failure", "quota_100%_used"),
-    # Not a SPEC name: "paper_secret_" must not match it through LIKE's "_" wildcard.
+    # Not a documented event name: "paper_secret_" must not match it through LIKE's "_" wildcard.
     ("paperXsecretYopened", BOB, FIREFOX, None, "Success", None),
     (audit.ACCESS_DENIED, USER, BOBBY_TABLES, INTERNAL_TEXT, "Failure", "not_a_recipient"),
     (audit.OPENED_INTERNAL, USER, FIREFOX, INTERNAL_TEXT, "Success", "via \\slack\\ /path"),
@@ -180,7 +180,7 @@ def at_utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
 
 
-# --- SPEC §7 examples ----------------------------------------------------------------------
+# --- the documented examples ----------------------------------------------------------------------
 def test_spec_examples_select_exactly_the_documented_events(audit_db: AuditDatabase) -> None:
     check(audit_db, [
         ('activity_name starts with "paper_secret_"',

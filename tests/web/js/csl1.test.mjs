@@ -1,4 +1,4 @@
-// CSL1 content stream against the committed vectors, in both directions (SPEC §5).
+// CSL1 content stream against the committed vectors, in both directions (docs/FORMATS.md).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 

@@ -92,7 +92,7 @@ describe("round trip with newRecipientKeyPair", () => {
     assert.throws(() => sealInfo("s", "delete"), RangeError);
   });
 
-  test("info is the SPEC's string", () => {
+  test("info is the documented string", () => {
     assert.equal(new TextDecoder().decode(sealInfo("abc", "create")),
       "cipherslip/v1/seal|abc|create");
   });

@@ -35,7 +35,7 @@ describe("sealed metadata vectors", () => {
 });
 
 describe("canonical JSON", () => {
-  test("keys in SPEC order, compact, raw UTF-8 (no \\u escapes for non-ASCII)", () => {
+  test("keys in the documented order (docs/FORMATS.md), compact, raw UTF-8 (no \\u escapes for non-ASCII)", () => {
     const meta = { size: 3, type: "application/x-pem-file", name: "clé 🔑.pem", format: "file" };
     assert.equal(new TextDecoder().decode(encodeMeta(meta)),
       '{"format":"file","name":"clé 🔑.pem","type":"application/x-pem-file","size":3}');

@@ -1,5 +1,5 @@
 /**
- * Key transport, browser side (SPEC §5): HPKE (RFC 9180) base mode,
+ * Key transport, browser side (docs/FORMATS.md): HPKE (RFC 9180) base mode,
  * DHKEM(P-256, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM, via @hpke/core on WebCrypto.
  *
  * The browser makes a fresh non-extractable P-256 key pair per operation, sends the raw public

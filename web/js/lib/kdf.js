@@ -39,7 +39,7 @@ export const KEY_CHECK_SIZE = 16;
 const KEY_CHECK_INFO_PREFIX = "cipherslip/v1/key-check|";
 
 /**
- * The link key's check (SPEC §5): HKDF-SHA256(L, 32 zero bytes, "cipherslip/v1/key-check|" +
+ * The link key's check (docs/FORMATS.md): HKDF-SHA256(L, 32 zero bytes, "cipherslip/v1/key-check|" +
  * secret id), 16 bytes. A damaged or cut-off link gives a different one, so the page can say
  * so before it spends a view. The link key has 256 bits: the check gives nothing usable away.
  * @param {Uint8Array} linkKey 32 bytes

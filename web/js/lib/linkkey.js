@@ -1,5 +1,5 @@
 /**
- * The link key L (SPEC §5): 32 random bytes made by the creator's browser, carried only in the
+ * The link key L (docs/FORMATS.md): 32 random bytes made by the creator's browser, carried only in the
  * share URL's fragment `{BASE_URL}/s/{SHARE_CODE}#{base64url(L)}`, which browsers never send.
  */
 

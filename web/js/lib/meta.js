@@ -1,5 +1,5 @@
 /**
- * Sealed metadata (SPEC §5): format, file name, media type and size, hidden from the server.
+ * Sealed metadata (docs/FORMATS.md): format, file name, media type and size, hidden from the server.
  * Byte-compatible with core/crypto/meta.py.
  *
  * MK = HKDF-SHA256(linkKey || dataKey, header salt, "cipherslip/v1/meta") is used exactly once,
@@ -65,7 +65,7 @@ export function checkMeta(value) {
 }
 
 /**
- * Canonical JSON: keys in SPEC order, compact, UTF-8 — byte-identical to Python's encode_meta
+ * Canonical JSON: keys in the documented order (docs/FORMATS.md), compact, UTF-8 — byte-identical to Python's encode_meta
  * (json.dumps with separators=(",", ":") and ensure_ascii=False escapes exactly what
  * JSON.stringify escapes for well-formed strings).
  * @param {ContentMeta} meta
