@@ -1,6 +1,7 @@
 # Two commands on a fresh clone: `make run` (the product on embedded defaults) and
-# `make test` (lint, types, JavaScript tests, then the Python suite). Both install what they
-# need: a Python venv in .venv and the npm packages in web/node_modules.
+# `make test` (lint and types of the Python and the JavaScript, the JavaScript tests, then the
+# Python suite). Both install what they need: a Python venv in .venv and the npm packages in
+# web/node_modules.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,18 +11,22 @@ NODE_DEPS := web/node_modules/.installed
 BUNDLES   := web/static/dist/.built
 JS_SOURCES := $(shell find web/js -name '*.js' 2>/dev/null) web/build.mjs
 
-.PHONY: run test lint typecheck test-js test-py build clean screenshots
+.PHONY: run test lint typecheck check-js test-js test-py build clean screenshots
 
 run: $(PY_DEPS) $(BUNDLES)
 	$(BIN)/cipherslip dev
 
-test: lint typecheck test-js test-py
+test: lint typecheck check-js test-js test-py
 
 lint: $(PY_DEPS)
 	$(BIN)/ruff check .
 
 typecheck: $(PY_DEPS)
 	$(BIN)/mypy
+
+# The browser code's JSDoc types (tsc --checkJs, strict) and eslint.
+check-js: $(NODE_DEPS)
+	cd web && npm run --silent check
 
 test-js: $(NODE_DEPS)
 	cd web && npm test --silent

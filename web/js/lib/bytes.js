@@ -98,10 +98,10 @@ export class ByteQueue {
     const taken = new Uint8Array(count);
     let filled = 0;
     while (filled < count) {
-      const first = this._chunks[0];
-      const available = first.length - this._head;
+      const chunk = this._chunks[0];
+      const available = chunk.length - this._head;
       const used = Math.min(available, count - filled);
-      taken.set(first.subarray(this._head, this._head + used), filled);
+      taken.set(chunk.subarray(this._head, this._head + used), filled);
       filled += used;
       if (used === available) {
         this._chunks.shift();

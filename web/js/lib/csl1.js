@@ -403,6 +403,7 @@ export class Csl1StreamDecryptor extends SequentialUse {
       if (this._done) throw new Error("the stream decryptor has finished");
       this._pending.push(chunk, { handedOver });
       await this._startOnceHeaderArrived();
+      /** @type {Uint8Array[]} */
       const plaintextRecords = [];
       if (this._decryptor === null) return plaintextRecords;
       // A record is known to be non-final only once bytes after it have arrived.

@@ -186,7 +186,7 @@ function problemWithForm() {
  *   expires (ISO 8601)
  */
 async function encryptAndUpload(signal) {
-  const format = formatSelect.value;
+  const format = /** @type {import("../lib/meta.js").ContentFormat} */ (formatSelect.value);
   const file = isFile() ? /** @type {File} */ (fileInput.files?.[0]) : null;
   const plaintext = file ? null : encoder.encode(content.value);
   const { keyPair, publicKeyRaw } = await newRecipientKeyPair();
@@ -207,6 +207,7 @@ async function encryptAndUpload(signal) {
   const linkKey = generateLinkKey();
   try {
     let salt;
+    /** @type {import("../lib/meta.js").ContentMeta} */
     let meta;
     /** @type {Uint8Array | null} a text's stream travels with the completion */
     let stream = null;
@@ -217,7 +218,8 @@ async function encryptAndUpload(signal) {
       const text = /** @type {Uint8Array} */ (plaintext);
       stream = await encryptContent(text, linkKey, dataKey, created.id);
       salt = stream.subarray(8, 24);
-      meta = { format, name: null, type: mediaTypeFor(/** @type {any} */ (format)), size: text.length };
+      meta = { format, name: null, type: mediaTypeFor(/** @type {import("../formats/files.js").TextFormat} */ (format)),
+        size: text.length };
       text.fill(0);
     }
     const sealedMeta = await sealMeta(meta, linkKey, dataKey, created.id, salt);
@@ -238,7 +240,10 @@ async function encryptAndUpload(signal) {
   }
 }
 
-/** Drop a file secret that will never be completed, with whatever was uploaded of it. */
+/**
+ * Drop a file secret that will never be completed, with whatever was uploaded of it.
+ * @param {string} secretId
+ */
 async function abandon(secretId) {
   try {
     await apiRequest("DELETE", `/api/v1/secrets/${secretId}`);

@@ -43,7 +43,8 @@ async function showText(revealed, linkKey, dataKey, label) {
   const plaintext = await decryptContent(stream, linkKey, dataKey, revealed.secret_id);
   const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(plaintext);
   plaintext.fill(0);
-  const format = meta.format in FORMAT_NAMES ? meta.format : "text";
+  const format = /** @type {import("../formats/files.js").TextFormat} */ (
+    meta.format in FORMAT_NAMES ? meta.format : "text");
   const shown = prettyForDisplay(format, text);
   const box = /** @type {HTMLTextAreaElement} */ (byId("secret-text"));
   box.value = shown;

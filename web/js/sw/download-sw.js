@@ -38,7 +38,10 @@ worker.addEventListener("message", (event) => {
   port.postMessage({ type: "ready" });
 });
 
-/** RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name. */
+/**
+ * RFC 6266 / 5987: an ASCII fallback and the exact UTF-8 name.
+ * @param {string} name
+ */
 function contentDisposition(name) {
   const ascii = name.replace(/[^\x20-\x7E]|["\\%]/g, "_");
   const encoded = encodeURIComponent(name).replace(/['()*]/g,
@@ -54,6 +57,7 @@ worker.addEventListener("fetch", (event) => {
   jobs.delete(id);
   const { port } = job;
   let reported = 0;
+  /** @type {(value?: unknown) => void} */
   let settle = () => {};
   const finished = new Promise((resolve) => {
     settle = resolve;

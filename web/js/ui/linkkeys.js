@@ -10,7 +10,10 @@ import { decodeLinkKey } from "../lib/linkkey.js";
 const STORAGE_PREFIX = "cipherslip:link-key:";
 const CHANNEL = "cipherslip-link-keys";
 
-/** Move the key from the URL fragment into this tab, and out of the address bar and history. */
+/**
+ * Move the key from the URL fragment into this tab, and out of the address bar and history.
+ * @param {string} shareCode
+ */
 export function stashFragment(shareCode) {
   if (window.location.hash.length > 1) {
     window.sessionStorage.setItem(STORAGE_PREFIX + shareCode, window.location.hash.slice(1));
@@ -61,6 +64,7 @@ export function requestKeyFromOtherTabs(shareCode, waitMs = 800) {
   if (!("BroadcastChannel" in window)) return Promise.resolve(false);
   return new Promise((resolve) => {
     const channel = new BroadcastChannel(CHANNEL);
+    /** @param {boolean} found */
     const finish = (found) => {
       window.clearTimeout(timer);
       channel.close();

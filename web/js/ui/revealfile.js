@@ -39,7 +39,8 @@ async function streamHeader(url) {
 }
 
 /**
- * @param {object} revealed the API's reveal answer for a file
+ * @param {{download_url: string, sealed_meta: string, secret_id: string, burned: boolean}} revealed
+ *   the API's reveal answer for a file
  * @param {Uint8Array} linkKey
  * @param {Uint8Array} dataKey
  * @returns {Promise<{name: string, burned: boolean}>}
