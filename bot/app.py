@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.oauth.async_callback_options import (
     AsyncCallbackOptions,
     AsyncFailureArgs,
@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.context import BotContext
+from bot.context import BOT_CONTEXT_KEY, BotContext
 from bot.installation import (
     BOT_SCOPES,
     ROTATE_BEFORE_EXPIRY_MINUTES,
@@ -131,6 +131,17 @@ def team_of(body: dict[str, Any]) -> str:
     return str(team or "")
 
 
+def provide_bot_context(bot: BotContext) -> Callable[..., Awaitable[Any]]:
+    """Listeners are module-level functions (testable on their own): they find the app's
+    services in Bolt's per-request ``context`` (``bot.context.bot_of``)."""
+
+    async def provide(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        context[BOT_CONTEXT_KEY] = bot
+        return await next()
+
+    return provide
+
+
 def refuse_unlisted_workspaces(bot: BotContext) -> Callable[..., Awaitable[Any]]:
     """With OAuth anyone may install the app: only workspaces a tenant lists get anything,
     so an outsider's workspace can never act in (or read from) a tenant."""
@@ -168,8 +179,9 @@ def create_bolt_app(settings: Settings, services: Services,
     bot = BotContext(settings=settings, services=services, notifier=notifier)
     app.use(refuse_unlisted_workspaces(bot))
     app.use(handle_each_event_once(bot))
+    app.use(provide_bot_context(bot))
     for listener in LISTENERS:
-        listener.register(app, bot)
+        listener.register(app)
     return app
 
 

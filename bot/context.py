@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,16 @@ class SlackPeople:
             if len(self._known) >= self.max_entries:
                 self._known.clear()
         self._known[user.user_id] = (time.monotonic() + self.ttl_seconds, user)
+
+
+BOT_CONTEXT_KEY = "cipherslip"
+
+
+def bot_of(context: Mapping[str, Any]) -> BotContext:
+    """The app's services, which a middleware puts in every request's Bolt context."""
+    bot = context[BOT_CONTEXT_KEY]
+    assert isinstance(bot, BotContext)
+    return bot
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import errors
 from core.db.engine import database_unreachable
+from core.refusals import as_sentence, public_message
 from core.services.audit_filter import FilterError
 from http_layer.deps import principal_of
 from http_layer.rendering import render
@@ -41,23 +42,6 @@ STATUS_BY_ERROR: list[tuple[type[errors.CipherslipError], int]] = [
 ]
 
 
-# What people are told when a backend fails: its own message names keys, paths or internal
-# addresses, and goes to the log instead.
-BACKEND_FAILURES: dict[type[errors.CipherslipError], str] = {
-    errors.BlobStoreError: "Stored content cannot be reached right now; nothing was changed. "
-                           "Try again in a minute.",
-    errors.VaultUnavailable: "The key service cannot be reached right now; nothing was "
-                             "changed. Try again in a minute.",
-}
-
-
-def public_message(error: errors.CipherslipError) -> str:
-    for error_class, message in BACKEND_FAILURES.items():
-        if isinstance(error, error_class):
-            return message
-    return error.message
-
-
 def status_for(error: errors.CipherslipError) -> int:
     for error_class, status in STATUS_BY_ERROR:
         if isinstance(error, error_class):
@@ -71,16 +55,6 @@ def is_api(request: Request) -> bool:
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
-
-
-def as_sentence(message: str) -> str:
-    """Errors are written as API messages ("only super admins can …"); a page shows them as
-    a sentence."""
-    message = message.strip()
-    if not message:
-        return message
-    message = message[0].upper() + message[1:]
-    return message if message.endswith((".", "!", "?", "…")) else message + "."
 
 
 def _page(request: Request, status: int, title: str, message: str) -> Response:
@@ -97,12 +71,11 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, errors.ServiceUnavailable):
         headers["retry-after"] = str(errors.RETRY_AFTER_SECONDS)
         log.warning("dependency unavailable: %s: %s", exc.code, exc.message)
-        if public_message(exc) != exc.message:
-            exc = type(exc)(public_message(exc))
     if isinstance(exc, errors.VaultRejected):
         # The vault's own words can describe our internals: keep them in the log.
         log.error("the vault refused a request: %s", exc.vault_code)
-        exc = errors.VaultRejected("the key service refused this request; try again later")
+    if public_message(exc) != exc.message:
+        exc = type(exc)(public_message(exc))
     if is_api(request):
         extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
         if isinstance(exc, errors.SecretUnavailable):

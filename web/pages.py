@@ -15,6 +15,7 @@ from core.clock import as_utc
 from core.crypto.encoding import b64url_encode
 from core.crypto.sharecode import normalize_share_code
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from core.refusals import sentence
 from core.services import policy
 from core.services.activity_text import describe
 from core.services.identity import Guest
@@ -91,7 +92,7 @@ def new_secret(
         except (NotFound, Conflict, AccessDenied, InvalidInput) as refusal:
             status = 403 if isinstance(refusal, AccessDenied) else 409
             return render(request, templates, "error.html", user, status,
-                          title="This draft cannot be used", message=refusal.message)
+                          title="This draft cannot be used", message=sentence(refusal))
         prefill = Prefill(draft=draft, audience=options.audience,
                           recipients=",".join(options.recipients), format=options.format,
                           label=options.label or "", expires_in_seconds=options.expires_in_seconds,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.secrets import home_view
-from bot.context import BotContext
+from bot.context import BotContext, bot_of
 
 EVENT = "app_home_opened"
 
@@ -24,11 +24,14 @@ async def publish_home(bot: BotContext, client: AsyncWebClient, team_id: str,
                                view=home_view(secrets, bot.settings.base_url, bot.sign_in_hint()))
 
 
-def register(app: AsyncApp, bot: BotContext) -> None:
-    @app.event(EVENT)
-    async def home_opened(event: dict[str, Any], body: dict[str, Any],
-                          client: AsyncWebClient) -> None:
-        # Events are acknowledged by Bolt before this runs.
-        if event.get("tab", "home") != "home":
-            return
-        await publish_home(bot, client, body.get("team_id", ""), event["user"])
+async def home_opened(event: dict[str, Any], body: dict[str, Any],
+                      client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    bot = bot_of(context)
+    # Events are acknowledged by Bolt before this runs.
+    if event.get("tab", "home") != "home":
+        return
+    await publish_home(bot, client, body.get("team_id", ""), event["user"])
+
+
+def register(app: AsyncApp) -> None:
+    app.event(EVENT)(home_opened)

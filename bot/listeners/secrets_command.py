@@ -11,14 +11,15 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.audit import AUDIT_SHOWN, DEFAULT_FILTER, audit_message
 from bot.blocks.common import MESSAGE_TEXT_MAX, escape, fit, section
 from bot.blocks.secrets import HELP, help_blocks, list_message
-from bot.context import SLACK_CLIENT, BotContext
+from bot.context import SLACK_CLIENT, BotContext, bot_of
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from core.refusals import sentence
 from core.services import audit
 from core.services.identity import Principal
 
@@ -50,28 +51,31 @@ async def _run(bot: BotContext, principal: Principal, subcommand: str,
     return audit_message(page.events, filter_text, base_url, page.next_before is not None)
 
 
-def register(app: AsyncApp, bot: BotContext) -> None:
-    @app.command(COMMAND)
-    async def secrets_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
-                              client: AsyncWebClient) -> None:
-        await ack()
-        subcommand, _, argument = (body.get("text") or "").strip().partition(" ")
-        subcommand, argument = subcommand.lower(), argument.strip()
-        if subcommand not in SUBCOMMANDS or subcommand == "help":
-            unknown = subcommand if subcommand not in ("", "help") else None
-            await respond(text=HELP, blocks=help_blocks(unknown), response_type="ephemeral")
-            return
-        principal = await bot.principal(client, body.get("team_id", ""), body["user_id"])
-        if principal is None:
-            await respond(text=bot.sign_in_hint(), response_type="ephemeral")
-            return
-        try:
-            text, blocks = await _run(bot, principal, subcommand, argument)
-        except (AccessDenied, NotFound, Conflict, InvalidInput) as refusal:
-            text = refusal.message[:1].upper() + refusal.message[1:] + "."
-            blocks = [section(f":no_entry: {escape(text)}")]
-        web_page = "/admin/audit" if subcommand == "audit" else "/secrets"
-        await respond_or_say_so(respond, text, blocks, bot.settings.base_url + web_page)
+async def secrets_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
+                          client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    await ack()
+    bot = bot_of(context)
+    subcommand, _, argument = (body.get("text") or "").strip().partition(" ")
+    subcommand, argument = subcommand.lower(), argument.strip()
+    if subcommand not in SUBCOMMANDS or subcommand == "help":
+        unknown = subcommand if subcommand not in ("", "help") else None
+        await respond(text=HELP, blocks=help_blocks(unknown), response_type="ephemeral")
+        return
+    principal = await bot.principal(client, body.get("team_id", ""), body["user_id"])
+    if principal is None:
+        await respond(text=bot.sign_in_hint(), response_type="ephemeral")
+        return
+    try:
+        text, blocks = await _run(bot, principal, subcommand, argument)
+    except (AccessDenied, NotFound, Conflict, InvalidInput) as refusal:
+        text = sentence(refusal)
+        blocks = [section(f":no_entry: {escape(text)}")]
+    web_page = "/admin/audit" if subcommand == "audit" else "/secrets"
+    await respond_or_say_so(respond, text, blocks, bot.settings.base_url + web_page)
+
+
+def register(app: AsyncApp) -> None:
+    app.command(COMMAND)(secrets_command)
 
 
 async def respond_or_say_so(respond: AsyncRespond, text: str, blocks: list[dict[str, Any]],

@@ -8,14 +8,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.share_modal import share_modal
-from bot.context import BotContext
 
 COMMAND = "/share-secret"
 
 
-def register(app: AsyncApp, bot: BotContext) -> None:
-    @app.command(COMMAND)
-    async def open_share_modal(ack: AsyncAck, body: dict[str, Any],
-                               client: AsyncWebClient) -> None:
-        await ack()
-        await client.views_open(trigger_id=body["trigger_id"], view=share_modal())
+async def open_share_modal(ack: AsyncAck, body: dict[str, Any],
+                           client: AsyncWebClient) -> None:
+    await ack()
+    await client.views_open(trigger_id=body["trigger_id"], view=share_modal())
+
+
+def register(app: AsyncApp) -> None:
+    app.command(COMMAND)(open_share_modal)

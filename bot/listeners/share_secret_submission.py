@@ -13,13 +13,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import share_modal as modal
-from bot.context import BotContext, SlackUser
+from bot.context import BotContext, SlackUser, bot_of
 from core.errors import InvalidInput
+from core.refusals import field_note
 from core.services.drafts import DraftOptions, DraftOwner
 
 log = logging.getLogger(__name__)
@@ -100,32 +101,37 @@ async def _prepare(bot: BotContext, client: AsyncWebClient, body: dict[str, Any]
         draft = await asyncio.to_thread(bot.services.drafts.create, owner, options)
     except InvalidInput as problem:
         block = FIELD_BLOCKS.get(problem.field or "", recipients_block)
-        return {block: problem.message[:1].upper() + problem.message[1:]}
+        return {block: field_note(problem)}
     return Prepared(f"{bot.settings.base_url}/new?draft={draft.token}", draft.token,
                     len(options.recipients))
 
 
-def register(app: AsyncApp, bot: BotContext) -> None:
-    @app.view(VIEW)
-    async def submit_share(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        submission, errors = modal.read_submission(body["view"])
-        if submission is None:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack(response_action="update", view=modal.preparing_view(submission))
-        view_id = body["view"]["id"]
-        prepared = await _prepare(bot, client, body, submission)
-        if isinstance(prepared, dict):
-            view = modal.share_modal(submission.audience, submitted=submission, errors=prepared)
-        else:
-            view = modal.handoff_view(prepared.page_url, submission, prepared.recipients)
-        try:
-            # No hash: the view's current one came from our own ack, which Slack does not
-            # return, and nothing else updates this view meanwhile.
-            await client.views_update(view_id=view_id, view=view)
-        except SlackApiError as error:
-            # Closed meanwhile, or refused: nobody saw the button, so no draft may stay.
-            log.warning("views.update failed after a share submission: %s",
-                        error.response.get("error"))
-            if not isinstance(prepared, dict):
-                await asyncio.to_thread(bot.services.drafts.discard, prepared.draft_token)
+async def submit_share(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                       context: AsyncBoltContext) -> None:
+    # The ack answers what can be checked without the network, within Slack's 3 seconds.
+    submission, errors = modal.read_submission(body["view"])
+    if submission is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack(response_action="update", view=modal.preparing_view(submission))
+    bot = bot_of(context)
+    view_id = body["view"]["id"]
+    prepared = await _prepare(bot, client, body, submission)
+    if isinstance(prepared, dict):
+        view = modal.share_modal(submission.audience, submitted=submission, errors=prepared)
+    else:
+        view = modal.handoff_view(prepared.page_url, submission, prepared.recipients)
+    try:
+        # No hash: the view's current one came from our own ack, which Slack does not
+        # return, and nothing else updates this view meanwhile.
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as error:
+        # Closed meanwhile, or refused: nobody saw the button, so no draft may stay.
+        log.warning("views.update failed after a share submission: %s",
+                    error.response.get("error"))
+        if not isinstance(prepared, dict):
+            await asyncio.to_thread(bot.services.drafts.discard, prepared.draft_token)
+
+
+def register(app: AsyncApp) -> None:
+    app.view(VIEW)(submit_share)
