@@ -8,21 +8,30 @@ more than the work they do.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
 
+from core.cache.protocol import RateLimiter
 from core.errors import AuthenticationRequired
+from core.metrics import Metrics
+from core.services.admin import AdminService
 from core.services.container import Services
+from core.services.downloads import DownloadService
+from core.services.drafts import DraftService
+from core.services.file_uploads import FileUploadService
 from core.services.identity import BASIC, ClientInfo, Guest, Principal, Viewer
+from core.services.magic_links import MagicLinkService
+from core.services.manage import ManageService
+from core.services.reveal import RevealService
+from core.services.sharing import SharingService
+from core.services.tenants import TenantDirectory
+from core.services.users import UserDirectory
 from core.settings import Settings
 from http_layer.sessions import require_loaded_session
-
-
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 async def get_settings(request: Request) -> Settings:
@@ -99,14 +108,93 @@ async def client_info(request: Request) -> ClientInfo:
 
 def require_super_admin(
     principal: Annotated[Principal, Depends(require_principal)],
-    services: Annotated[Services, Depends(get_services)],
+    console: Annotated[AdminService, Depends(admin_service)],
     client: Annotated[ClientInfo, Depends(client_info)],
 ) -> Principal:
-    services.admin.require_admin(principal, client)
+    console.require_admin(principal, client)
     return principal
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+# One dependency per service a route may use, so that a route's signature says what it
+# touches (and a test can override just that).
+async def sharing_service(request: Request) -> SharingService:
+    return _services(request).sharing
+
+
+async def files_service(request: Request) -> FileUploadService:
+    return _services(request).files
+
+
+async def manage_service(request: Request) -> ManageService:
+    return _services(request).manage
+
+
+async def reveal_service(request: Request) -> RevealService:
+    return _services(request).reveal
+
+
+async def downloads_service(request: Request) -> DownloadService:
+    return _services(request).downloads
+
+
+async def magic_links_service(request: Request) -> MagicLinkService:
+    return _services(request).magic_links
+
+
+async def admin_service(request: Request) -> AdminService:
+    return _services(request).admin
+
+
+async def users_service(request: Request) -> UserDirectory:
+    return _services(request).users
+
+
+async def drafts_service(request: Request) -> DraftService:
+    return _services(request).drafts
+
+
+async def tenants_service(request: Request) -> TenantDirectory:
+    return _services(request).tenants
+
+
+async def metrics_service(request: Request) -> Metrics:
+    return _services(request).metrics
+
+
+async def rate_limiter_service(request: Request) -> RateLimiter:
+    return _services(request).rate_limiter
+
+
+async def readiness_checks(request: Request) -> dict[str, Callable[[], None]]:
+    """What ``/readyz`` asks: every backend a request may need."""
+    services = _services(request)
+
+    def check_database() -> None:
+        with services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    return {"database": check_database, "blob_store": services.blob_store.check_ready,
+            "vault": services.vault.check_ready, "cache": services.cache.check_ready}
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+SharingDep = Annotated[SharingService, Depends(sharing_service)]
+FilesDep = Annotated[FileUploadService, Depends(files_service)]
+ManageDep = Annotated[ManageService, Depends(manage_service)]
+RevealDep = Annotated[RevealService, Depends(reveal_service)]
+DownloadsDep = Annotated[DownloadService, Depends(downloads_service)]
+MagicLinksDep = Annotated[MagicLinkService, Depends(magic_links_service)]
+AdminDep = Annotated[AdminService, Depends(admin_service)]
+UsersDep = Annotated[UserDirectory, Depends(users_service)]
+DraftsDep = Annotated[DraftService, Depends(drafts_service)]
+TenantsDep = Annotated[TenantDirectory, Depends(tenants_service)]
+MetricsDep = Annotated[Metrics, Depends(metrics_service)]
+RateLimiterDep = Annotated[RateLimiter, Depends(rate_limiter_service)]
+ReadinessChecksDep = Annotated[dict[str, Callable[[], None]], Depends(readiness_checks)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 CurrentUser = Annotated[Principal, Depends(require_principal)]

@@ -26,10 +26,13 @@ from http_layer.csrf import verify_csrf
 from http_layer.deps import (
     Client,
     CurrentUser,
+    DraftsDep,
+    ManageDep,
     OptionalUser,
     OptionalViewer,
-    ServicesDep,
+    RevealDep,
     TemplatesDep,
+    TenantsDep,
 )
 from http_layer.rendering import render
 
@@ -82,13 +85,13 @@ def home(request: Request, user: OptionalUser, templates: TemplatesDep) -> Respo
 
 @router.get("/new")
 def new_secret(
-    request: Request, user: CurrentUser, templates: TemplatesDep, services: ServicesDep,
-    draft: str | None = None,
+    request: Request, user: CurrentUser, templates: TemplatesDep, drafts: DraftsDep,
+    tenants: TenantsDep, draft: str | None = None,
 ) -> Response:
     prefill = Prefill()
     if draft is not None:
         try:
-            options = services.drafts.open(user, draft).options
+            options = drafts.open(user, draft).options
         except (NotFound, Conflict, AccessDenied, InvalidInput) as refusal:
             status = 403 if isinstance(refusal, AccessDenied) else 409
             return render(request, templates, "error.html", user, status,
@@ -99,7 +102,7 @@ def new_secret(
                           view_limit=options.view_limit)
     return render(
         request, templates, "create.html", user, expiry_choices=policy.EXPIRY_CHOICES,
-        prefill=prefill, internal_domains=services.tenants.get(user.tenant_id).internal_domains,
+        prefill=prefill, internal_domains=tenants.get(user.tenant_id).internal_domains,
         limits={
             "recipients_max": policy.INTERNAL_RECIPIENTS_MAX,
             "external_recipients_max": policy.EXTERNAL_RECIPIENTS_MAX,
@@ -114,7 +117,7 @@ def new_secret(
 @router.get("/s/{share_code}")
 def share_page(
     share_code: str, request: Request, user: OptionalUser, viewer: OptionalViewer,
-    services: ServicesDep, templates: TemplatesDep, client: Client,
+    reveals: RevealDep, tenants: TenantsDep, templates: TemplatesDep, client: Client,
 ) -> Response:
     code = normalize_share_code(share_code)
     if code != share_code:
@@ -122,16 +125,16 @@ def share_page(
         return RedirectResponse(share_path(code), status_code=308)
     if viewer is None or isinstance(viewer, Guest):
         try:
-            entry = services.reveal.entry(code)
+            entry = reveals.entry(code)
         except NotFound:
             return render(request, templates, "share_missing.html", user, 404, share_code=code)
         if viewer is None or entry.secret_id not in viewer.secret_ids:
             # Not proven yet for this secret: offer SSO, and an email link if external.
             return render(request, templates, "share_signin.html", None, forms=True,
                           entry=entry,
-                          organization=services.tenants.get(entry.tenant_id).name)
+                          organization=tenants.get(entry.tenant_id).name)
     try:
-        preview = services.reveal.preview(viewer, code, client)
+        preview = reveals.preview(viewer, code, client)
     except AccessDenied:
         return render(request, templates, "share_denied.html", user, 403, share_code=code)
     except NotFound:
@@ -151,28 +154,28 @@ def verify_page(request: Request, templates: TemplatesDep, user: OptionalUser) -
 
 @router.get("/secrets")
 def my_secrets(
-    request: Request, user: CurrentUser, services: ServicesDep, templates: TemplatesDep,
+    request: Request, user: CurrentUser, manage: ManageDep, templates: TemplatesDep,
     status: str = "active",
 ) -> Response:
-    secrets = services.manage.list_own(user, status)
+    secrets = manage.list_own(user, status)
     return render(request, templates, "secrets.html", user, secrets=secrets, status=status)
 
 
 @router.get("/secrets/{secret_id}")
 def secret_detail(
-    secret_id: str, request: Request, user: CurrentUser, services: ServicesDep,
+    secret_id: str, request: Request, user: CurrentUser, manage: ManageDep,
     templates: TemplatesDep,
 ) -> Response:
-    detail = services.manage.detail_own(user, secret_id)
+    detail = manage.detail_own(user, secret_id)
     return render(request, templates, "secret_detail.html", user, detail=detail,
                   revoked=request.query_params.get("revoked") == "1")
 
 
 @router.post("/secrets/{secret_id}/revoke", dependencies=[Depends(verify_csrf)])
 def revoke_secret(
-    secret_id: str, user: CurrentUser, services: ServicesDep, client: Client
+    secret_id: str, user: CurrentUser, manage: ManageDep, client: Client
 ) -> Response:
-    services.manage.revoke_own(user, secret_id, client)
+    manage.revoke_own(user, secret_id, client)
     return RedirectResponse(f"/secrets/{secret_id}?revoked=1", status_code=303)
 
 

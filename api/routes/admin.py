@@ -12,7 +12,11 @@ from fastapi.responses import StreamingResponse
 from api.schemas import AdminSecretOut, AdminSecretPageOut, AuditPageOut
 from core.services.audit import to_ocsf
 from http_layer.csrf import verify_csrf
-from http_layer.deps import Client, ServicesDep, SuperAdmin
+from http_layer.deps import (
+    AdminDep,
+    Client,
+    SuperAdmin,
+)
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(verify_csrf)])
 
@@ -24,10 +28,10 @@ FilterText = Query(
 
 @router.get("/secrets")
 def list_secrets(
-    admin: SuperAdmin, services: ServicesDep, q: str = Query(default="", max_length=200),
+    admin: SuperAdmin, console: AdminDep, q: str = Query(default="", max_length=200),
     status: str = "all", page: int = 1, page_size: int = 50,
 ) -> AdminSecretPageOut:
-    result = services.admin.list_secrets(admin, search=q, status=status, page=page,
+    result = console.list_secrets(admin, search=q, status=status, page=page,
                                          page_size=page_size)
     return AdminSecretPageOut(
         items=[AdminSecretOut.model_validate(row, from_attributes=True) for row in result.rows],
@@ -36,25 +40,25 @@ def list_secrets(
 
 
 @router.get("/secrets/{secret_id}")
-def secret_metadata(secret_id: str, admin: SuperAdmin, services: ServicesDep) -> dict[str, Any]:
-    return services.admin.secret_metadata(admin, secret_id)
+def secret_metadata(secret_id: str, admin: SuperAdmin, console: AdminDep) -> dict[str, Any]:
+    return console.secret_metadata(admin, secret_id)
 
 
 @router.post("/secrets/{secret_id}/revoke")
 def revoke(
-    secret_id: str, admin: SuperAdmin, services: ServicesDep, client: Client
+    secret_id: str, admin: SuperAdmin, console: AdminDep, client: Client
 ) -> dict[str, Any]:
-    services.admin.revoke(admin, secret_id, client)
-    return services.admin.secret_metadata(admin, secret_id)
+    console.revoke(admin, secret_id, client)
+    return console.secret_metadata(admin, secret_id)
 
 
 @router.get("/audit")
 def audit_log(
-    admin: SuperAdmin, services: ServicesDep, filter_text: str = FilterText,
+    admin: SuperAdmin, console: AdminDep, filter_text: str = FilterText,
     actor: str = Query(default="", max_length=320), ip: str = Query(default="", max_length=64),
     before: int | None = None, limit: int = 50,
 ) -> AuditPageOut:
-    page = services.admin.audit_page(admin, filter_text=filter_text, actor=actor, ip=ip,
+    page = console.audit_page(admin, filter_text=filter_text, actor=actor, ip=ip,
                                      before=before, limit=limit)
     return AuditPageOut(items=[to_ocsf(event) for event in page.events],
                         next_before=page.next_before)
@@ -62,10 +66,10 @@ def audit_log(
 
 @router.get("/audit/export")
 def export_audit_log(
-    admin: SuperAdmin, services: ServicesDep, filter_text: str = FilterText,
+    admin: SuperAdmin, console: AdminDep, filter_text: str = FilterText,
     actor: str = Query(default="", max_length=320), ip: str = Query(default="", max_length=64),
 ) -> StreamingResponse:
-    lines = services.admin.audit_export(admin, filter_text=filter_text, actor=actor, ip=ip)
+    lines = console.audit_export(admin, filter_text=filter_text, actor=actor, ip=ip)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     filename = f"cipherslip-audit-{admin.tenant_id}-{stamp}.jsonl"
     return StreamingResponse(

@@ -15,7 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from api.oidc import PROVIDER, identity_from_claims, safe_next
 from core.errors import AccessDenied, IdentityProviderUnavailable, RateLimited
 from http_layer.csrf import csrf_token, verify_csrf
-from http_layer.deps import Client, ServicesDep
+from http_layer.deps import (
+    Client,
+    RateLimiterDep,
+    UsersDep,
+)
 from http_layer.sessions import rotate_session
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -29,10 +33,10 @@ IDP_DOWN = "the sign-in service cannot be reached; try again later"
 
 @router.get("/login")
 async def login(
-    request: Request, services: ServicesDep, client_info: Client,
+    request: Request, rate_limiter: RateLimiterDep, client_info: Client,
     next: str | None = None,
 ) -> Response:
-    decision = services.rate_limiter.hit(
+    decision = rate_limiter.hit(
         f"login:ip:{client_info.ip}", limit=LOGINS_PER_IP_PER_MINUTE, window_seconds=60
     )
     if not decision.allowed:
@@ -49,7 +53,7 @@ async def login(
 
 
 @router.get("/callback")
-async def callback(request: Request, services: ServicesDep) -> Response:
+async def callback(request: Request, users: UsersDep) -> Response:
     client = request.app.state.oauth.create_client(PROVIDER)
     try:
         token = await client.authorize_access_token(request)
@@ -64,7 +68,7 @@ async def callback(request: Request, services: ServicesDep) -> Response:
     claims = token.get("userinfo") or {}
     identity = identity_from_claims(dict(claims), request.app.state.settings)
     principal = await run_in_threadpool(
-        services.users.sign_in, issuer=identity.issuer, subject=identity.subject,
+        users.sign_in, issuer=identity.issuer, subject=identity.subject,
         email=identity.email, name=identity.name, in_admin_group=identity.in_admin_group,
     )
     target = safe_next(request.session.pop("login_next", "/"))

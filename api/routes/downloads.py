@@ -13,7 +13,11 @@ from fastapi import APIRouter, Header
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from http_layer.deps import Client, CurrentViewer, ServicesDep
+from http_layer.deps import (
+    Client,
+    CurrentViewer,
+    DownloadsDep,
+)
 
 router = APIRouter(prefix="/api/v1/downloads", tags=["downloads"])
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
@@ -36,25 +40,25 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 @router.get("/{token}")
 async def download(
-    token: str, viewer: CurrentViewer, services: ServicesDep, client: Client,
+    token: str, viewer: CurrentViewer, downloads: DownloadsDep, client: Client,
     range_header: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
-    ticket = await run_in_threadpool(services.downloads.resolve, viewer, token)
-    await run_in_threadpool(services.downloads.record, viewer, ticket, client)
-    presigned = await run_in_threadpool(services.downloads.presigned_url, ticket)
+    ticket = await run_in_threadpool(downloads.resolve, viewer, token)
+    await run_in_threadpool(downloads.record, viewer, ticket, client)
+    presigned = await run_in_threadpool(downloads.presigned_url, ticket)
     if presigned is not None:
         return RedirectResponse(presigned, status_code=307)
-    size = await run_in_threadpool(services.downloads.size, ticket)
+    size = await run_in_threadpool(downloads.size, ticket)
     headers = {"accept-ranges": "bytes", "content-type": "application/octet-stream"}
     try:
         requested = parse_range(range_header, size)
     except ValueError:
         return Response(status_code=416, headers={"content-range": f"bytes */{size}"})
     if requested is None:
-        stream = await run_in_threadpool(services.downloads.stream, ticket, 0, None)
+        stream = await run_in_threadpool(downloads.stream, ticket, 0, None)
         return StreamingResponse(stream, headers={**headers, "content-length": str(size)})
     start, end = requested
-    stream = await run_in_threadpool(services.downloads.stream, ticket, start, end)
+    stream = await run_in_threadpool(downloads.stream, ticket, start, end)
     return StreamingResponse(stream, status_code=206, headers={
         **headers, "content-length": str(end - start + 1),
         "content-range": f"bytes {start}-{end}/{size}",

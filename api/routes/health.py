@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import CipherslipError
-from http_layer.deps import ServicesDep
+from http_layer.deps import ReadinessChecksDep
 
 router = APIRouter(tags=["health"])
 
@@ -20,17 +19,7 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> JSONResponse:
-    def check_database() -> None:
-        with services.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-
-    checks = {
-        "database": check_database,
-        "blob_store": services.blob_store.check_ready,
-        "vault": services.vault.check_ready,
-        "cache": services.cache.check_ready,
-    }
+async def readyz(checks: ReadinessChecksDep) -> JSONResponse:
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:

@@ -7,7 +7,11 @@ from fastapi import APIRouter, Depends, Request
 from api.schemas import ConsumedLinkOut, ConsumeLinkBody
 from core.services.locations import share_path
 from http_layer.csrf import csrf_token, verify_csrf
-from http_layer.deps import Client, ServicesDep, guest_of
+from http_layer.deps import (
+    Client,
+    MagicLinksDep,
+    guest_of,
+)
 from http_layer.sessions import rotate_session
 
 router = APIRouter(prefix="/api/v1/magic-links", tags=["magic links"],
@@ -16,11 +20,11 @@ router = APIRouter(prefix="/api/v1/magic-links", tags=["magic links"],
 
 @router.post("/consume")
 def consume(
-    body: ConsumeLinkBody, request: Request, services: ServicesDep, client: Client
+    body: ConsumeLinkBody, request: Request, magic_links: MagicLinksDep, client: Client
 ) -> ConsumedLinkOut:
     # Read the session first: if its store is down this answers 503 before the link is spent.
     previous = guest_of(request)
-    confirmed = services.magic_links.consume(body.token, client)
+    confirmed = magic_links.consume(body.token, client)
     secret_ids = {confirmed.secret_id}
     if previous is not None and (previous.tenant_id, previous.email) == (
         confirmed.tenant_id, confirmed.email

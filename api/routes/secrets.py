@@ -24,7 +24,13 @@ from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
 from core.services.uploads import MAX_PART_BYTES
 from http_layer.csrf import verify_csrf
-from http_layer.deps import Client, CurrentUser, ServicesDep
+from http_layer.deps import (
+    Client,
+    CurrentUser,
+    FilesDep,
+    ManageDep,
+    SharingDep,
+)
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
                    dependencies=[Depends(verify_csrf)])
@@ -32,12 +38,12 @@ router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
 
 @router.post("", status_code=201)
 async def create_secret(
-    body: CreateSecretBody, user: CurrentUser, services: ServicesDep
+    body: CreateSecretBody, user: CurrentUser, sharing: SharingDep
 ) -> CreatedSecretOut:
     # ``async`` with the service call in one worker thread: a plain ``def`` route would also
     # validate its answer in a second thread hop.
     created = await run_in_threadpool(
-        services.sharing.create, user,
+        sharing.create, user,
         policy.NewSecretRequest(
             audience=body.audience, recipients=body.recipients, format=body.format,
             label=body.label, expires_in_seconds=body.expires_in_seconds,
@@ -71,26 +77,26 @@ def require_octet_stream(request: Request) -> None:
 
 @router.put("/{secret_id}/parts/{part_number}", status_code=204)
 async def upload_part(
-    secret_id: str, part_number: int, request: Request, user: CurrentUser, services: ServicesDep
+    secret_id: str, part_number: int, request: Request, user: CurrentUser, files: FilesDep
 ) -> Response:
     require_octet_stream(request)
     too_large = PayloadTooLarge(f"a part is at most {MAX_PART_BYTES} bytes")
     chunks = await read_body_chunks(request, MAX_PART_BYTES, too_large)
-    await run_in_threadpool(services.files.receive_part, user, secret_id, part_number, chunks)
+    await run_in_threadpool(files.receive_part, user, secret_id, part_number, chunks)
     return Response(status_code=204)
 
 
 @router.post("/{secret_id}/parts/urls")
 def part_urls(
-    secret_id: str, body: PartUrlsBody, user: CurrentUser, services: ServicesDep
+    secret_id: str, body: PartUrlsBody, user: CurrentUser, files: FilesDep
 ) -> PartUrlsOut:
-    return PartUrlsOut(urls=services.files.part_urls(user, secret_id, body.parts))
+    return PartUrlsOut(urls=files.part_urls(user, secret_id, body.parts))
 
 
 @router.delete("/{secret_id}", status_code=204)
-def cancel(secret_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+def cancel(secret_id: str, user: CurrentUser, files: FilesDep) -> Response:
     """Abandon a secret still being uploaded (Cancel): nothing of it is kept."""
-    services.files.cancel(user, secret_id)
+    files.cancel(user, secret_id)
     return Response(status_code=204)
 
 
@@ -115,11 +121,11 @@ async def read_body_chunks(
 
 @router.post("/{secret_id}/complete")
 async def complete(
-    secret_id: str, body: CompleteBody, user: CurrentUser, services: ServicesDep, client: Client
+    secret_id: str, body: CompleteBody, user: CurrentUser, sharing: SharingDep, client: Client
 ) -> CompletedOut:
     """A text's ciphertext comes with its completion (one request); a file's came in parts."""
     completed = await run_in_threadpool(partial(
-        services.sharing.complete, user, secret_id, client,
+        sharing.complete, user, secret_id, client,
         sealed_meta=b64url_decode(body.sealed_meta, field="sealed_meta"),
         key_check=b64url_decode(body.key_check, field="key_check"),
         content=b64url_decode(body.content, field="content") if body.content is not None
@@ -131,14 +137,14 @@ async def complete(
 
 @router.get("")
 def list_secrets(
-    user: CurrentUser, services: ServicesDep, status: str = "active"
+    user: CurrentUser, manage: ManageDep, status: str = "active"
 ) -> list[SecretOut]:
-    return [SecretOut.of(summary) for summary in services.manage.list_own(user, status)]
+    return [SecretOut.of(summary) for summary in manage.list_own(user, status)]
 
 
 @router.get("/{secret_id}")
-def secret_detail(secret_id: str, user: CurrentUser, services: ServicesDep) -> SecretDetailOut:
-    detail = services.manage.detail_own(user, secret_id)
+def secret_detail(secret_id: str, user: CurrentUser, manage: ManageDep) -> SecretDetailOut:
+    detail = manage.detail_own(user, secret_id)
     return SecretDetailOut(
         **SecretOut.of(detail.summary).model_dump(),
         share_url=detail.share_url,
@@ -148,6 +154,6 @@ def secret_detail(secret_id: str, user: CurrentUser, services: ServicesDep) -> S
 
 
 @router.post("/{secret_id}/revoke")
-def revoke(secret_id: str, user: CurrentUser, services: ServicesDep, client: Client) -> SecretOut:
-    services.manage.revoke_own(user, secret_id, client)
-    return SecretOut.of(services.manage.detail_own(user, secret_id).summary)
+def revoke(secret_id: str, user: CurrentUser, manage: ManageDep, client: Client) -> SecretOut:
+    manage.revoke_own(user, secret_id, client)
+    return SecretOut.of(manage.detail_own(user, secret_id).summary)

@@ -8,7 +8,12 @@ from starlette.concurrency import run_in_threadpool
 from api.schemas import MagicLinkBody, MagicLinkRequestedOut, RevealBody, RevealedOut, ShareOut
 from core.crypto.encoding import b64url_decode, b64url_encode
 from http_layer.csrf import verify_csrf
-from http_layer.deps import Client, CurrentViewer, ServicesDep
+from http_layer.deps import (
+    Client,
+    CurrentViewer,
+    MagicLinksDep,
+    RevealDep,
+)
 
 router = APIRouter(prefix="/api/v1/shares", tags=["shares"], dependencies=[Depends(verify_csrf)])
 
@@ -17,9 +22,9 @@ router = APIRouter(prefix="/api/v1/shares", tags=["shares"], dependencies=[Depen
 # validate its answer in a second thread hop.
 @router.get("/{share_code}")
 async def share(
-    share_code: str, viewer: CurrentViewer, services: ServicesDep, client: Client
+    share_code: str, viewer: CurrentViewer, reveals: RevealDep, client: Client
 ) -> ShareOut:
-    preview = await run_in_threadpool(services.reveal.preview, viewer, share_code, client)
+    preview = await run_in_threadpool(reveals.preview, viewer, share_code, client)
     return ShareOut(
         secret_id=preview.secret_id, share_code=preview.share_code, status=preview.status,
         label=preview.label,
@@ -32,12 +37,12 @@ async def share(
 
 @router.post("/{share_code}/reveal")
 async def reveal(
-    share_code: str, body: RevealBody, viewer: CurrentViewer, services: ServicesDep, client: Client
+    share_code: str, body: RevealBody, viewer: CurrentViewer, reveals: RevealDep, client: Client
 ) -> RevealedOut:
     public_key = b64url_decode(body.public_key, field="public_key")
     key_check = (b64url_decode(body.key_check, field="key_check")
                  if body.key_check is not None else None)
-    revealed = await run_in_threadpool(services.reveal.reveal, viewer, share_code, public_key,
+    revealed = await run_in_threadpool(reveals.reveal, viewer, share_code, public_key,
                                        client, key_check)
     return RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
@@ -50,9 +55,9 @@ async def reveal(
 
 @router.post("/{share_code}/magic-link", status_code=202)
 def request_magic_link(
-    share_code: str, body: MagicLinkBody, services: ServicesDep, client: Client
+    share_code: str, body: MagicLinkBody, magic_links: MagicLinksDep, client: Client
 ) -> MagicLinkRequestedOut:
-    email = services.magic_links.request(share_code, body.email, client)
+    email = magic_links.request(share_code, body.email, client)
     return MagicLinkRequestedOut(
         message=f"If {email} may open this secret, a sign-in link is on its way. It works "
                 "once, for 15 minutes. Keep this page open: it holds the secret's key.",

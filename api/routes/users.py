@@ -5,17 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.schemas import UserOut
-from http_layer.deps import CurrentUser, ServicesDep
+from http_layer.deps import (
+    CurrentUser,
+    UsersDep,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
 @router.get("/users")
 def search_users(
-    user: CurrentUser, services: ServicesDep, q: str = Query(min_length=1, max_length=100)
+    user: CurrentUser, users: UsersDep, q: str = Query(min_length=1, max_length=100)
 ) -> list[UserOut]:
     return [UserOut(email=entry.email, name=entry.name)
-            for entry in services.users.search(user.tenant_id, q)]
+            for entry in users.search(user.tenant_id, q)]
 
 
 @router.get("/me")
