@@ -31,8 +31,10 @@ check-js: $(NODE_DEPS)
 test-js: $(NODE_DEPS)
 	cd web && npm test --silent
 
+# One worker process per core: the stack under test runs in the test's process, so one
+# process would use one core. PYTEST_ARGS="-n 0" runs it in one process.
 test-py: $(PY_DEPS) $(BUNDLES)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 build: $(BUNDLES)
 
