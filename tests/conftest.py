@@ -64,6 +64,18 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.hookimpl(tryfirst=True)  # before the fixture's own params are applied
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests run on SQLite and PostgreSQL, except those marked ``one_database``: the Slack
+    layer, pages, sign-in, CSRF and headers check nothing the database decides, and the
+    create, reveal, lifecycle, audit and scheduler tests cover both dialects' code."""
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+            "one_database"):
+        # As a mark, so that the fixture's own params give way to it.
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("database_url", ["sqlite"], indirect=True))
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same test on SQLite and on PostgreSQL."""

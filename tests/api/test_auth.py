@@ -16,6 +16,9 @@ from core.settings import Settings
 from tests.support.idp import csrf_token_from, register_verified, set_claims
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def session_cookie(client: httpx.Client) -> str | None:
     return client.cookies.get("cipherslip_session")

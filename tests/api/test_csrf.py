@@ -11,6 +11,9 @@ from fastapi.routing import APIRoute
 from http_layer.sessions import cookie_name
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -16,6 +16,9 @@ from core.db.models import AuditEvent, Secret
 from core.settings import Settings
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def test_oversized_json_is_refused_before_it_is_read(stack: Stack) -> None:
     visitor = stack.anonymous()

@@ -9,6 +9,9 @@ import pytest
 
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def assert_strict_headers(response: httpx.Response) -> None:
     csp = response.headers["content-security-policy"]

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.bot.test_notifications import share_from_slack
 from tests.support.slack import FakeSlack, SlackSender
 from tests.support.stack import Stack
+
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, str | None]]:

@@ -18,6 +18,9 @@ from core.db.models import SLACK_BOTS
 from tests.support.slack import SIGNING_SECRET, FakeSlack, SlackSender, blocks_text, fake_slack
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:

@@ -17,6 +17,9 @@ import yaml
 from tests.support.slack import FakeSlack, SlackSender
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 MANIFEST_FILE = Path(__file__).resolve().parents[2] / "app_manifest.yml"
 SHARE_CODE = "ABCD-EFGH-JKMN"
 

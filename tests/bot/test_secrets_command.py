@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from core.services import audit
 from tests.support.slack import FakeSlack, SlackSender, blocks_text
 from tests.support.stack import Stack
+
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 def answer(sender: SlackSender, slack: FakeSlack, text: str, user_id: str = "U0ALICE") -> str:

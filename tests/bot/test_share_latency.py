@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from core.db.models import Draft
@@ -17,6 +18,9 @@ from tests.support.slack import (
     submitted_view,
 )
 from tests.support.stack import Stack
+
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
 
 PEOPLE = tuple(f"U0P{number:03d}" for number in range(128))
 SLACK_LATENCY = 0.3

@@ -22,6 +22,9 @@ from tests.support.slack import (
 )
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def count(stack: Stack, model: type[Base]) -> int:
     with stack.services.db() as session:

@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from core.crypto.encoding import b64url_encode
 from tests.support.slack import FakeSlack, SlackSender, blocks_text
 from tests.support.stack import Stack, capture_logs
+
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 def link_shared(url: str, *others: str) -> dict[str, Any]:

@@ -8,6 +8,9 @@ from tests.bot.test_unfurl_and_home import link_shared
 from tests.support.slack import FakeSlack, SlackSender, slack_settings
 from tests.support.stack import Stack
 
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def stack_options(slack: FakeSlack) -> dict[str, object]:

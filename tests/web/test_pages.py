@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from core.db.models import User
 from tests.support.idp import csrf_token_from
 from tests.support.stack import Stack
+
+# Database-independent (see tests/conftest.py): SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 def text_of(html: str) -> str:
