@@ -23,6 +23,7 @@ from api.routes import (
     metrics,
     secrets,
     shares,
+    tokens,
     users,
 )
 from api.schemas import COMPLETE_CONTENT_MAX_CHARS
@@ -42,6 +43,7 @@ from http_layer.errors import (
 )
 from http_layer.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
 from http_layer.sessions import ServerSideSessionMiddleware
+from http_layer.tokens import ApiTokenMiddleware
 from web import admin_pages, download_pages, pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
@@ -104,7 +106,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # Routes are tried in this order (no two routers share a path): the hot path first.
     for router in (shares.router, pages.router, secrets.router, auth.router,
                    magic_links.router, admin.router, downloads.router, users.router,
-                   health.router, metrics.router, download_pages.router, admin_pages.router):
+                   tokens.router, health.router, metrics.router, download_pages.router,
+                   admin_pages.router):
         app.include_router(router)
     if settings.slack_enabled:
         # Imported here: deployments without Slack never load Bolt.
@@ -120,6 +123,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # answer, the last-resort 500 included, passes through the security headers.
     app.add_middleware(ServerSideSessionMiddleware, store=services.sessions,
                        ttl_seconds=settings.session_ttl_seconds, secure=settings.secure_cookies)
+    app.add_middleware(ApiTokenMiddleware, tokens=services.api_tokens,
+                       rate_limiter=services.rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, limit_for=body_limit, too_large=body_too_large)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies,

@@ -189,3 +189,27 @@ class AdminSecretPageOut(BaseModel):
 class AuditPageOut(BaseModel):
     items: list[dict[str, Any]]
     next_before: int | None
+
+
+class CreateTokenBody(Body):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1, max_length=4)
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    hint: str  # the token's last four characters
+    scopes: list[str]
+    owner_email: str
+    state: str  # active | expired | revoked
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    last_used_ip: str | None
+    revoked_at: datetime | None
+
+
+class CreatedTokenOut(TokenOut):
+    token: str  # shown this once; only its hash is kept

@@ -38,6 +38,20 @@ class AccessDenied(CipherslipError):
     code = "access_denied"
 
 
+class InvalidToken(AuthenticationRequired):
+    """An API token that is malformed, unknown, expired or revoked (which, is not said)."""
+
+    code = "invalid_token"
+
+    def __init__(self, message: str = "this API token is not valid: it may be mistyped, "
+                                      "expired or revoked") -> None:
+        super().__init__(message)
+
+
+class InsufficientScope(AccessDenied):
+    code = "insufficient_scope"
+
+
 class NotFound(CipherslipError):
     code = "not_found"
 

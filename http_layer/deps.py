@@ -19,6 +19,7 @@ from core.cache.protocol import RateLimiter
 from core.errors import AuthenticationRequired
 from core.metrics import Metrics
 from core.services.admin import AdminService
+from core.services.api_tokens import ApiTokenService
 from core.services.container import Services
 from core.services.downloads import DownloadService
 from core.services.drafts import DraftService
@@ -32,6 +33,7 @@ from core.services.tenants import TenantDirectory
 from core.services.users import UserDirectory
 from core.settings import Settings
 from http_layer.sessions import require_loaded_session
+from http_layer.tokens import authorize_route, token_of
 
 
 async def get_settings(request: Request) -> Settings:
@@ -53,7 +55,12 @@ async def session_guest(request: Request) -> Guest | None:
 
 
 def principal_of(request: Request) -> Principal | None:
-    """The signed-in org user of this request's session, if any."""
+    """The signed-in org user of this request's session, or of its API token (if the token
+    may use this route: else InsufficientScope)."""
+    token = token_of(request)
+    if token is not None:
+        authorize_route(request, token)
+        return token.principal
     require_loaded_session(request)
     user = request.session.get("user")
     if not isinstance(user, dict):
@@ -66,6 +73,8 @@ def principal_of(request: Request) -> Principal | None:
 
 def guest_of(request: Request) -> Guest | None:
     """The external recipient this request's session proved, if any."""
+    if token_of(request) is not None:
+        return None
     require_loaded_session(request)
     guest = request.session.get("guest")
     if not isinstance(guest, dict):
@@ -103,7 +112,9 @@ async def client_info(request: Request) -> ClientInfo:
     except ValueError:
         ip = None
     user_agent = request.headers.get("user-agent")
-    return ClientInfo(ip=ip, user_agent=user_agent[:512] if user_agent else None)
+    token = token_of(request)
+    return ClientInfo(ip=ip, user_agent=user_agent[:512] if user_agent else None,
+                      api_token=token.ref if token is not None else None)
 
 
 def require_super_admin(
@@ -165,6 +176,10 @@ async def rate_limiter_service(request: Request) -> RateLimiter:
     return _services(request).rate_limiter
 
 
+async def api_tokens_service(request: Request) -> ApiTokenService:
+    return _services(request).api_tokens
+
+
 async def readiness_checks(request: Request) -> dict[str, Callable[[], None]]:
     """What ``/readyz`` asks: every backend a request may need."""
     services = _services(request)
@@ -194,6 +209,7 @@ DraftsDep = Annotated[DraftService, Depends(drafts_service)]
 TenantsDep = Annotated[TenantDirectory, Depends(tenants_service)]
 MetricsDep = Annotated[Metrics, Depends(metrics_service)]
 RateLimiterDep = Annotated[RateLimiter, Depends(rate_limiter_service)]
+ApiTokensDep = Annotated[ApiTokenService, Depends(api_tokens_service)]
 ReadinessChecksDep = Annotated[dict[str, Callable[[], None]], Depends(readiness_checks)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

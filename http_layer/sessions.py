@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.cache.protocol import SessionStore
 from core.errors import CacheUnavailable
+from http_layer.tokens import TOKEN_PRINCIPAL
 
 _ROTATE = "cipherslip.rotate_session"
 # True while the request's session could not be loaded and nobody has answered 503 for it yet.
@@ -129,6 +130,11 @@ class ServerSideSessionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if TOKEN_PRINCIPAL in scope:
+            # An API token request: no cookie is read or set, so nothing ambient rides on it.
+            scope["session"] = {}
             await self.app(scope, receive, send)
             return
         session_id = self._read_cookie(scope)

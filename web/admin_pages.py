@@ -72,7 +72,7 @@ def audit_tab(
     query = {"filter": filter_text, "actor": actor, "ip": ip}
     try:
         page = console.audit_page(admin, filter_text=filter_text[:2000], actor=actor,
-                                         ip=ip, before=before)
+                                  ip=ip, before=before)
         error, status_code = None, 200
     except FilterError as exc:
         page, error, status_code = AuditPage([], None), exc, 400

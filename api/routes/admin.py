@@ -32,7 +32,7 @@ def list_secrets(
     status: str = "all", page: int = 1, page_size: int = 50,
 ) -> AdminSecretPageOut:
     result = console.list_secrets(admin, search=q, status=status, page=page,
-                                         page_size=page_size)
+                                  page_size=page_size)
     return AdminSecretPageOut(
         items=[AdminSecretOut.model_validate(row, from_attributes=True) for row in result.rows],
         page=result.page, page_size=result.page_size, total=result.total,
@@ -59,7 +59,7 @@ def audit_log(
     before: int | None = None, limit: int = 50,
 ) -> AuditPageOut:
     page = console.audit_page(admin, filter_text=filter_text, actor=actor, ip=ip,
-                                     before=before, limit=limit)
+                              before=before, limit=limit)
     return AuditPageOut(items=[to_ocsf(event) for event in page.events],
                         next_before=page.next_before)
 

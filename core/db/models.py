@@ -144,12 +144,39 @@ class AuditEvent(Base):
     secret_type: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))  # Success | Failure
     status_detail: Mapped[str | None] = mapped_column(String(200))
+    # The API token a request was made with (its id and name, never the token itself).
+    api_token_id: Mapped[str | None] = mapped_column(String(36))
+    api_token_name: Mapped[str | None] = mapped_column(String(100))
     # Tamper evidence: position in the tenant's chain, the previous event's hash, and this
     # event's hash over its fields and that previous hash (core/services/audit_chain.py).
     # NULL until the sequencer links the event, seconds after it was committed.
     chain_seq: Mapped[int | None] = mapped_column(BigInteger)
     prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+
+class ApiToken(Base):
+    """A personal API token. Only the token's SHA-256 is kept; ``hint`` is its last four
+    characters, so that its owner can tell tokens apart."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_tenant_user", "tenant_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_ip: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(320))
+
+    user: Mapped[User] = relationship()
 
 
 class AuditChainHead(Base):

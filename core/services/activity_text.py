@@ -27,6 +27,8 @@ _SENTENCES = {
     audit.MAGIC_LINK_CREATED: "Sign-in link emailed to {who}",
     audit.REVOKED: "Revoked by {who}",
     audit.REVOKED_ADMIN: "Revoked by an administrator ({who})",
+    audit.API_TOKEN_CREATED: "API token created by {who}",
+    audit.API_TOKEN_REVOKED: "API token revoked by {who}",
 }
 
 

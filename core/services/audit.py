@@ -25,8 +25,11 @@ REVOKED_ADMIN = "paper_secret_revoked_admin"
 MAGIC_LINK_CREATED = "paper_secret_magic_link_created"
 ACCESS_DENIED = "paper_secret_access_denied"
 FILE_DOWNLOADED = "paper_secret_file_downloaded"
+API_TOKEN_CREATED = "paper_secret_api_token_created"  # noqa: S105 - an event name
+API_TOKEN_REVOKED = "paper_secret_api_token_revoked"  # noqa: S105 - an event name
 EVENT_NAMES = (SECRET_CREATED, OPENED_INTERNAL, OPENED_EXTERNAL, REVOKED, REVOKED_ADMIN,
-               MAGIC_LINK_CREATED, ACCESS_DENIED, FILE_DOWNLOADED)
+               MAGIC_LINK_CREATED, ACCESS_DENIED, FILE_DOWNLOADED, API_TOKEN_CREATED,
+               API_TOKEN_REVOKED)
 
 SUCCESS = "Success"
 FAILURE = "Failure"
@@ -89,6 +92,8 @@ class AuditLog:
             "secret_type": secret.secret_type if secret else None,
             "status": status,
             "status_detail": status_detail,
+            "api_token_id": client.api_token.id if client.api_token else None,
+            "api_token_name": client.api_token.name if client.api_token else None,
         }
 
     def counted(self, values: dict[str, Any]) -> None:
@@ -126,6 +131,8 @@ def to_ocsf(event: AuditEvent | Row[Any]) -> dict[str, Any]:
         "actor": {"user": {"email": event.actor_email, "uid": event.actor_uid}},
         "src_endpoint": {"ip": event.src_ip},
         "http_request": {"user_agent": event.user_agent},
+        **({"api_token": {"id": event.api_token_id, "name": event.api_token_name}}
+           if getattr(event, "api_token_id", None) else {}),
         "secret": {
             "id": event.secret_id,
             "share_code": event.share_code,

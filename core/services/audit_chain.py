@@ -43,6 +43,9 @@ HASHED_FIELDS = (
     "tenant_id", "chain_seq", "time", "activity_name", "actor_email", "actor_uid", "src_ip",
     "user_agent", "secret_id", "share_code", "mode", "secret_type", "status", "status_detail",
 )
+# Fields added after chains existed: hashed only when set, so earlier events (and events
+# without them) hash exactly as before and keep verifying.
+OPTIONAL_HASHED_FIELDS = ("api_token_id", "api_token_name")
 LINK_BATCH_SIZE = 1000
 _UNLINKED = AuditEvent.chain_seq.is_(None)
 AUDIT_EVENTS = cast(Table, AuditEvent.__table__)
@@ -55,6 +58,9 @@ def canonical_fields(values: Mapping[str, Any]) -> bytes:
         if isinstance(value, datetime):
             value = as_utc(value).isoformat(timespec="microseconds")
         fields[name] = value
+    for name in OPTIONAL_HASHED_FIELDS:
+        if values.get(name) is not None:
+            fields[name] = values[name]
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -63,7 +69,7 @@ def event_hash(prev_hash: bytes, values: Mapping[str, Any]) -> bytes:
 
 
 def fields_of(event: AuditEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in HASHED_FIELDS}
+    return {name: getattr(event, name) for name in HASHED_FIELDS + OPTIONAL_HASHED_FIELDS}
 
 
 def _lock_head(session: Session, tenant_id: str) -> AuditChainHead | None:
@@ -92,7 +98,8 @@ def _link_batch(session: Session, tenant_id: str, batch_size: int) -> int:
     head = _lock_head(session, tenant_id)
     if head is None:
         return 0
-    columns = [AuditEvent.id, *(AUDIT_EVENTS.c[name] for name in HASHED_FIELDS
+    columns = [AuditEvent.id, *(AUDIT_EVENTS.c[name]
+                                for name in HASHED_FIELDS + OPTIONAL_HASHED_FIELDS
                                 if name != "chain_seq")]
     rows = session.execute(
         select(*columns).where(AuditEvent.tenant_id == tenant_id, _UNLINKED)

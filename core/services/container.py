@@ -18,6 +18,7 @@ from core.mail.factory import create_mailer
 from core.mail.protocol import Mailer
 from core.metrics import Metrics
 from core.services.admin import AdminService
+from core.services.api_tokens import ApiTokenService
 from core.services.audit import AuditLog
 from core.services.downloads import DownloadService
 from core.services.drafts import DraftService
@@ -65,6 +66,7 @@ class Services:
     downloads: DownloadService
     drafts: DraftService
     link_previews: LinkPreviews
+    api_tokens: ApiTokenService
 
     def close(self) -> None:
         self.vault.close()
@@ -112,6 +114,7 @@ def build_services(
         cache=cache, tenants=tenants, users=users, audit=audit_log, metrics=metrics,
         files=files, downloads=downloads, drafts=drafts,
         link_previews=LinkPreviews(db=db, clock=clock),
+        api_tokens=ApiTokenService(db=db, clock=clock, random=random, audit_log=audit_log),
         lifecycle=lifecycle,
         sharing=SharingService(
             settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,

@@ -40,8 +40,17 @@ Viewer = Principal | Guest
 
 
 @dataclass(frozen=True)
+class TokenRef:
+    """The API token a request was made with, as the audit log names it (never the token)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class ClientInfo:
     """Where a request came from, for the audit log and rate limits."""
 
     ip: str | None = None
     user_agent: str | None = None
+    api_token: TokenRef | None = None

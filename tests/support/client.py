@@ -216,3 +216,15 @@ class BrowserLikeClient(FileClientMixin):
 def _key_check(link_key: bytes, secret_id: str) -> str:
     """What a browser sends with completion and with a reveal (base64url)."""
     return b64url_encode(derive_key_check(link_key, secret_id))
+
+
+class TokenClient(BrowserLikeClient):
+    """A script or CI job: an API token in the Authorization header, no cookies, no CSRF."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        super().__init__(base_url, "token@automation")
+        self.http.headers["authorization"] = f"Bearer {token}"
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        self.http.cookies.clear()  # nothing ambient: the token is all it has
+        return self.http.request(method, path, **kwargs)
