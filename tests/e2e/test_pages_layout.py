@@ -63,6 +63,13 @@ def test_every_page_fits_a_phone_and_passes_axe(browser_stack: BrowserStack) -> 
     expect(secrets_page.get_by_role("dialog")).to_be_visible()
     problems += check_page(secrets_page, "revoke confirmation")
     secrets_page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    tokens_page = visit(creator, base_url + "/tokens")
+    problems += check_page(tokens_page, "API tokens")
+    tokens_page.locator("#token-name").fill("laptop CLI")
+    tokens_page.get_by_label("secrets:write", exact=False).first.check()
+    tokens_page.get_by_role("button", name="Create token").click()
+    expect(tokens_page.locator("#token-value")).to_have_value(re.compile("^cipherslip_pat_"))
+    problems += check_page(tokens_page, "a new API token, shown once")
 
     # Signed out: home, a share link's sign-in page, a missing secret, the magic link landing.
     problems += check_page(visit(visitor, base_url + "/"), "home, signed out")
@@ -121,6 +128,7 @@ def test_every_page_fits_a_phone_and_passes_axe(browser_stack: BrowserStack) -> 
     console = signed_in(admin_context, base_url, ADMIN, "/admin")
     problems += check_page(console, "admin secrets")
     problems += check_page(visit(admin_context, base_url + "/admin/audit"), "admin audit")
+    problems += check_page(visit(admin_context, base_url + "/admin/tokens"), "admin API tokens")
     console.locator("#admin-secrets a", has_text="View").first.click()
     expect(console.locator("#secret-metadata")).to_be_visible()
     problems += check_page(console, "admin secret")
