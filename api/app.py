@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
 from api.oidc import create_oauth
+from api.openapi import install_openapi
 from api.routes import (
     admin,
     auth,
@@ -97,6 +98,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # No Swagger UI: it needs inline script and a CDN, which the CSP forbids.
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
     )
+    install_openapi(app)
     app.state.settings = settings
     app.state.services = services
     app.state.templates = pages.create_templates()

@@ -120,3 +120,17 @@ def test_a_bearer_request_ignores_cookies_and_needs_no_csrf(stack: Stack) -> Non
         "/api/v1/tokens", json={"name": "x", "scopes": ["secrets:read"]},
         cookies=dict(alice.http.cookies))
     assert with_cookie.status_code == 403  # the token, not the cookie, is who this is
+
+
+def test_the_openapi_document_says_how_tokens_authenticate_and_what_each_route_needs(
+    stack: Stack,
+) -> None:
+    document = stack.anonymous().http.get("/api/openapi.json").json()
+    scheme = document["components"]["securitySchemes"]["apiToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "Authorization: Bearer" in document["info"]["description"]
+    reveal = document["paths"]["/api/v1/shares/{share_code}/reveal"]["post"]
+    assert reveal["x-token-scope"] == "secrets:reveal"
+    assert {"apiToken": ["secrets:reveal"]} in reveal["security"]
+    minting = document["paths"]["/api/v1/tokens"]["post"]
+    assert "x-token-scope" not in minting and minting["security"] == [{"browserSession": []}]

@@ -1,0 +1,56 @@
+"""The OpenAPI document at ``/api/openapi.json``, with how automation authenticates.
+
+FastAPI describes the routes; this adds the two ways in — a browser session (cookie + CSRF
+header) and an API token (``Authorization: Bearer``) — and, on each route a token may use,
+the scope it needs (``http_layer.tokens.ROUTE_SCOPES``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from core.services.api_tokens import SCOPES, TOKEN_PREFIX
+from http_layer.tokens import ANY_SCOPE, ROUTE_SCOPES
+
+TOKEN_USE = f"""Scripts, CI jobs and the CLI authenticate with a personal API token, made on
+the web under **API tokens** (`/tokens`) and shown once:
+
+    curl -H "Authorization: Bearer $CIPHERSLIP_TOKEN" https://secrets.example.com/api/v1/secrets
+
+Tokens start with `{TOKEN_PREFIX}` and end in a CRC-32 checksum, so secret scanners can find
+leaked ones. A token request needs no CSRF header and sends no cookie. Each route below
+names the scope a token needs (`x-token-scope`); routes without one are for browser
+sessions only. Content is encrypted and decrypted by the client (see docs/FORMATS.md in the
+repository): the API only ever sees ciphertext."""
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                               description=TOKEN_USE)
+        schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["apiToken"] = {
+            "type": "http", "scheme": "bearer", "bearerFormat": f"{TOKEN_PREFIX}…",
+            "description": "A personal API token; scopes: " + "; ".join(
+                f"`{scope}` — {meaning}" for scope, meaning in SCOPES.items()),
+        }
+        schemes["browserSession"] = {"type": "apiKey", "in": "cookie",
+                                     "name": "__Host-cipherslip_session",
+                                     "description": "A signed-in browser session; unsafe "
+                                                    "methods also need X-CSRF-Token."}
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                scope = ROUTE_SCOPES.get((method.upper(), path))
+                security: list[dict[str, list[str]]] = [{"browserSession": []}]
+                if scope is not None:
+                    security.insert(0, {"apiToken": [scope] if scope != ANY_SCOPE else []})
+                    operation["x-token-scope"] = scope or "any"
+                operation["security"] = security
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
