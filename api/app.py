@@ -18,6 +18,7 @@ from api.openapi import install_openapi
 from api.routes import (
     admin,
     auth,
+    cli_login,
     downloads,
     health,
     magic_links,
@@ -45,7 +46,7 @@ from http_layer.errors import (
 from http_layer.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
 from http_layer.sessions import ServerSideSessionMiddleware
 from http_layer.tokens import ApiTokenMiddleware
-from web import admin_pages, download_pages, pages, token_pages
+from web import admin_pages, cli_pages, download_pages, pages, token_pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
 FORM_AND_JSON_LIMIT = 64 * 1024
@@ -109,7 +110,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for router in (shares.router, pages.router, secrets.router, auth.router,
                    magic_links.router, admin.router, downloads.router, users.router,
                    tokens.router, health.router, metrics.router, download_pages.router,
-                   admin_pages.router, token_pages.router):
+                   admin_pages.router, token_pages.router, cli_pages.router,
+                   cli_login.router):
         app.include_router(router)
     if settings.slack_enabled:
         # Imported here: deployments without Slack never load Bolt.

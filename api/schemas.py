@@ -213,3 +213,9 @@ class TokenOut(BaseModel):
 
 class CreatedTokenOut(TokenOut):
     token: str  # shown this once; only its hash is kept
+
+
+class CliTokenBody(Body):
+    code: str = Field(min_length=1, max_length=100)
+    code_verifier: str = Field(min_length=43, max_length=128)
+    redirect_uri: str = Field(min_length=1, max_length=500)

@@ -20,6 +20,7 @@ from core.errors import AuthenticationRequired
 from core.metrics import Metrics
 from core.services.admin import AdminService
 from core.services.api_tokens import ApiTokenService
+from core.services.cli_login import CliLoginService
 from core.services.container import Services
 from core.services.downloads import DownloadService
 from core.services.drafts import DraftService
@@ -180,6 +181,10 @@ async def api_tokens_service(request: Request) -> ApiTokenService:
     return _services(request).api_tokens
 
 
+async def cli_login_service(request: Request) -> CliLoginService:
+    return _services(request).cli_login
+
+
 async def readiness_checks(request: Request) -> dict[str, Callable[[], None]]:
     """What ``/readyz`` asks: every backend a request may need."""
     services = _services(request)
@@ -210,6 +215,7 @@ TenantsDep = Annotated[TenantDirectory, Depends(tenants_service)]
 MetricsDep = Annotated[Metrics, Depends(metrics_service)]
 RateLimiterDep = Annotated[RateLimiter, Depends(rate_limiter_service)]
 ApiTokensDep = Annotated[ApiTokenService, Depends(api_tokens_service)]
+CliLoginDep = Annotated[CliLoginService, Depends(cli_login_service)]
 ReadinessChecksDep = Annotated[dict[str, Callable[[], None]], Depends(readiness_checks)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

@@ -20,6 +20,7 @@ from core.metrics import Metrics
 from core.services.admin import AdminService
 from core.services.api_tokens import ApiTokenService
 from core.services.audit import AuditLog
+from core.services.cli_login import CliLoginService
 from core.services.downloads import DownloadService
 from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService
@@ -67,6 +68,7 @@ class Services:
     drafts: DraftService
     link_previews: LinkPreviews
     api_tokens: ApiTokenService
+    cli_login: CliLoginService
 
     def close(self) -> None:
         self.vault.close()
@@ -106,6 +108,7 @@ def build_services(
                                 random=random)
     lifecycle = Lifecycle(db=db, blob_store=blob_store, clock=clock, audit_log=audit_log,
                           notices=settings.slack_enabled)
+    api_tokens = ApiTokenService(db=db, clock=clock, random=random, audit_log=audit_log)
     drafts = DraftService(db=db, users=users, clock=clock, random=random)
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
@@ -114,7 +117,8 @@ def build_services(
         cache=cache, tenants=tenants, users=users, audit=audit_log, metrics=metrics,
         files=files, downloads=downloads, drafts=drafts,
         link_previews=LinkPreviews(db=db, clock=clock),
-        api_tokens=ApiTokenService(db=db, clock=clock, random=random, audit_log=audit_log),
+        api_tokens=api_tokens,
+        cli_login=CliLoginService(tokens=api_tokens, store=cache.tokens, random=random),
         lifecycle=lifecycle,
         sharing=SharingService(
             settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,
