@@ -4,11 +4,8 @@ it is killed under a load of concurrent reveals."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -16,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db.models import Secret
-from tests.support.client import RevealFailed, ShareLink
 from tests.support.databases import sqlite_database
+from tests.support.faults import reveals_through_outage
 from tests.support.redis_process import RedisProcess, private_redis
 from tests.support.stack import Stack, VaultServer, running_stack
 
@@ -143,34 +140,9 @@ def test_redis_killed_under_concurrent_reveals_and_restarted_with_its_append_onl
         alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
         links = [alice.create_text(f"secret {n}", ["bob@example.com"]) for n in range(SECRETS)]
         time.sleep(1.2)  # the sessions reach the append-only file (fsync every second)
-        outcomes: Counter[str] = Counter()
-        delivered: dict[str, str] = {}
-        lock = threading.Lock()
-        half_way = threading.Event()
-
-        def reveal(index: int, link: ShareLink) -> None:
-            if index == SECRETS // 4:
-                half_way.set()
-            try:
-                text = bob.reveal(link)
-            except RevealFailed as failed:
-                assert failed.response.headers.get("retry-after")
-                with lock:
-                    outcomes[f"{failed.response.status_code} "
-                             f"{failed.response.json()['error']['code']}"] += 1
-                return
-            with lock:
-                outcomes["200"] += 1
-                delivered[link.secret_id] = text
-
-        with ThreadPoolExecutor(READERS) as readers:
-            futures = [readers.submit(reveal, index, link) for index, link in enumerate(links)]
-            half_way.wait(30)
-            redis_server.stop()
-            time.sleep(1.0)
-            redis_server.start()
-            for future in futures:
-                future.result()
+        seen = reveals_through_outage(bob, links, down=redis_server.stop,
+                                      up=redis_server.start, readers=READERS)
+        outcomes, delivered = seen.outcomes, seen.delivered
         try:
             assert set(outcomes) <= {"200", "503 cache_unavailable"}, outcomes
             assert outcomes["503 cache_unavailable"] > 0, outcomes

@@ -4,11 +4,7 @@ comes back by itself without restarting the api, and no view is used without its
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from core.db.models import Secret
-from tests.support.client import RevealFailed, ShareLink
 from tests.support.databases import postgres_database
-from tests.support.faults import tcp_outage
+from tests.support.faults import reveals_through_outage, tcp_outage
 from tests.support.pg_cluster import PostgresCluster, postgres_cluster
 from tests.support.stack import Stack, VaultServer, running_stack
 
@@ -80,34 +75,9 @@ def test_reveals_while_the_database_is_down_are_503_and_resume_by_themselves(
     alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
     links = [alice.create_text(f"secret {n}", ["bob@example.com"], view_limit=1)
              for n in range(SECRETS)]
-    outcomes: Counter[str] = Counter()
-    delivered: dict[str, str] = {}
-    lock = threading.Lock()
-    half_way = threading.Event()
-
-    def reveal(index: int, link: ShareLink) -> None:
-        if index == SECRETS // 4:
-            half_way.set()
-        try:
-            text = bob.reveal(link)
-        except RevealFailed as failed:
-            error = failed.response.json()["error"]
-            with lock:
-                outcomes[f"{failed.response.status_code} {error['code']}"] += 1
-            assert failed.response.headers.get("retry-after")
-            return
-        with lock:
-            outcomes["200"] += 1
-            delivered[link.secret_id] = text
-
-    with ThreadPoolExecutor(READERS) as readers:
-        futures = [readers.submit(reveal, index, link) for index, link in enumerate(links)]
-        half_way.wait(30)
-        outage.down()  # under load: reveals in flight lose their connections
-        time.sleep(1.0)
-        outage.up()
-        for future in futures:
-            future.result()
+    seen = reveals_through_outage(bob, links, down=outage.down, up=outage.up,
+                                  readers=READERS)
+    outcomes, delivered = seen.outcomes, seen.delivered
     assert set(outcomes) <= {"200", "503 database_unavailable"}, outcomes
     assert outcomes["503 database_unavailable"] > 0, outcomes  # the outage was seen
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from core.db.models import AuditEvent, Secret
-from tests.support.client import RevealFailed, ShareLink
+from tests.support.client import RevealFailed
+from tests.support.faults import reveals_through_outage
 from tests.support.stack import Stack, VaultServer, running_stack, vault_server
 from tests.support.vault_process import VaultProcess, vault_process
 
@@ -81,33 +79,11 @@ def test_the_vault_crashing_under_concurrent_reveals_uses_no_view_without_conten
     alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
     links = [alice.create_text(f"text {n}", ["bob@example.com"], view_limit=1)
              for n in range(24)]
-    delivered: dict[str, str] = {}
-    refused: list[str] = []
-    lock = threading.Lock()
-    quarter = threading.Event()
-
-    def reveal(index: int, link: ShareLink) -> None:
-        if index == len(links) // 4:
-            quarter.set()
-        try:
-            text = bob.reveal(link)
-        except RevealFailed as failed:
-            with lock:
-                refused.append(f"{failed.response.status_code} "
-                               f"{failed.response.json()['error']['code']}")
-            return
-        with lock:
-            delivered[link.secret_id] = text
-
-    with ThreadPoolExecutor(6) as readers:
-        futures = [readers.submit(reveal, n, link) for n, link in enumerate(links)]
-        quarter.wait(30)
-        vault.kill()  # SIGKILL: calls in flight see their connection reset
-        time.sleep(0.5)
-        vault.start()  # same port, same master key
-        for future in futures:
-            future.result()
-    assert set(refused) == {"503 vault_unavailable"}, refused  # seen, and never a 500
+    # SIGKILL: calls in flight see their connection reset; back on the same port and key.
+    seen = reveals_through_outage(bob, links, down=vault.kill, up=vault.start, readers=6,
+                                  down_seconds=0.5)
+    delivered = seen.delivered
+    assert set(seen.outcomes) == {"200", "503 vault_unavailable"}, seen.outcomes  # never 500
     for n, link in enumerate(links):
         if link.secret_id not in delivered:
             delivered[link.secret_id] = bob.reveal(link)  # the view was still there

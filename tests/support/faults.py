@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -14,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from tests.support.client import BrowserLikeClient, RevealFailed, ShareLink
 from tests.support.servers import UvicornThread
 
 T = TypeVar("T")
@@ -137,3 +142,47 @@ def tcp_outage(upstream_host: str, upstream_port: int) -> Iterator[TcpOutage]:
         yield outage
     finally:
         outage.stop()
+
+
+@dataclass
+class RevealsThroughOutage:
+    """What concurrent reveals saw while a server went away and came back."""
+
+    outcomes: Counter[str]  # "200", or "<status> <error code>"
+    delivered: dict[str, str]  # secret id -> the text that reached the reader
+
+
+def reveals_through_outage(
+    reader: BrowserLikeClient, links: list[ShareLink], *, down: Callable[[], None],
+    up: Callable[[], None], readers: int = 8, down_seconds: float = 1.0,
+) -> RevealsThroughOutage:
+    """Reveal every link with ``readers`` threads; a quarter of the way in, ``down()``, wait
+    ``down_seconds``, ``up()``. Every refusal must carry ``Retry-After``."""
+    seen = RevealsThroughOutage(Counter(), {})
+    lock = threading.Lock()
+    quarter = threading.Event()
+
+    def reveal(index: int, link: ShareLink) -> None:
+        if index == len(links) // 4:
+            quarter.set()
+        try:
+            text = reader.reveal(link)
+        except RevealFailed as failed:
+            assert failed.response.headers.get("retry-after"), failed.response.text
+            code = failed.response.json()["error"]["code"]
+            with lock:
+                seen.outcomes[f"{failed.response.status_code} {code}"] += 1
+            return
+        with lock:
+            seen.outcomes["200"] += 1
+            seen.delivered[link.secret_id] = text
+
+    with ThreadPoolExecutor(readers) as pool:
+        futures = [pool.submit(reveal, index, link) for index, link in enumerate(links)]
+        quarter.wait(30)
+        down()  # under load: requests in flight lose their server
+        time.sleep(down_seconds)
+        up()
+        for future in futures:
+            future.result()
+    return seen
