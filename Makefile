@@ -42,10 +42,11 @@ build: $(BUNDLES)
 screenshots: $(PY_DEPS) $(BUNDLES)
 	$(BIN)/python -m scripts.screenshots
 
-$(PY_DEPS): pyproject.toml
+$(PY_DEPS): pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./client   # the `slip` CLI, a package of its own
 	touch $@
 
 $(NODE_DEPS): web/package.json web/package-lock.json

@@ -1,0 +1,3 @@
+from cipherslip_cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""``slip``: the command line. Exit codes: 0 done, 1 refused by the server, 2 usage,
+3 not signed in or token invalid, 4 network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import httpx
+
+from cipherslip_cli import config
+from cipherslip_cli.login import LoginFailed, login
+
+EXAMPLES = """examples:
+  slip login --server https://secrets.example.com
+  CIPHERSLIP_SERVER=https://secrets.example.com CIPHERSLIP_TOKEN=cipherslip_pat_… slip whoami
+  slip list --json
+  slip logout
+"""
+OK, REFUSED, USAGE, UNAUTHENTICATED, NETWORK = 0, 1, 2, 3, 4
+DESCRIPTION = ("Cipherslip from a terminal or a CI job, signed in through your browser's SSO. "
+               "Exit codes: 0 done, 1 refused by the server, 2 usage, 3 not signed in or "
+               "token invalid, 4 network.")
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"slip: {message}", file=sys.stderr)
+    return code
+
+
+def _client(credentials: config.Credentials) -> httpx.Client:
+    return httpx.Client(base_url=credentials.server, timeout=30,
+                        headers={"authorization": f"Bearer {credentials.token}",
+                                 "user-agent": "cipherslip-cli/0.1"})
+
+
+def _refusal(response: httpx.Response) -> int:
+    try:
+        message = str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        message = f"the server answered HTTP {response.status_code}"
+    return _fail(message, UNAUTHENTICATED if response.status_code == 401 else REFUSED)
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    server = args.server.rstrip("/")
+    try:
+        created = login(server, device=args.device, open_browser=not args.no_browser,
+                        announce=lambda line: print(line, file=sys.stderr))
+    except LoginFailed as failed:
+        return _fail(str(failed), UNAUTHENTICATED)
+    except httpx.HTTPError as error:
+        return _fail(f"cannot reach {server}: {type(error).__name__}", NETWORK)
+    path = config.save(config.Credentials(server, created["token"], created["id"]))
+    print(f"Signed in: token “{created['name']}” stored in {path} (only you can read it).")
+    return OK
+
+
+def cmd_logout(_: argparse.Namespace) -> int:
+    credentials = config.load()
+    if credentials is None:
+        return _fail("not signed in", UNAUTHENTICATED)
+    if credentials.token_id is not None:
+        try:
+            with _client(credentials) as client:
+                client.delete(f"/api/v1/tokens/{credentials.token_id}")
+        except httpx.HTTPError as error:
+            return _fail(f"cannot reach the server to revoke the token: "
+                         f"{type(error).__name__}; nothing was forgotten", NETWORK)
+    config.forget()
+    print("Signed out: the token is revoked and forgotten.")
+    return OK
+
+
+def _get(path: str) -> tuple[int, object]:
+    credentials = config.load()
+    if credentials is None:
+        return _fail("not signed in: run `slip login --server URL`, or set CIPHERSLIP_SERVER "
+                     "and CIPHERSLIP_TOKEN", UNAUTHENTICATED), None
+    try:
+        with _client(credentials) as client:
+            response = client.get(path)
+    except httpx.HTTPError as error:
+        return _fail(f"cannot reach {credentials.server}: {type(error).__name__}", NETWORK), None
+    if response.status_code != 200:
+        return _refusal(response), None
+    return OK, response.json()
+
+
+def cmd_whoami(_: argparse.Namespace) -> int:
+    status, me = _get("/api/v1/me")
+    if isinstance(me, dict):
+        print(me.get("email"))
+    return status
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    status, secrets = _get("/api/v1/secrets")
+    if not isinstance(secrets, list):
+        return status
+    if args.json:
+        print(json.dumps(secrets, indent=2))
+        return status
+    for secret in secrets:
+        print(f"{secret['share_code']}  {secret['status']:<8} {secret.get('label') or ''}")
+    return status
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="slip", description=DESCRIPTION,
+                                  epilog=EXAMPLES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True)
+    signin = commands.add_parser("login", help="sign in through your browser (any SSO)")
+    signin.add_argument("--server", required=True, help="e.g. https://secrets.example.com")
+    signin.add_argument("--device", help="how this computer is named on the token")
+    signin.add_argument("--no-browser", action="store_true",
+                        help="print the approval URL instead of opening a browser")
+    signin.set_defaults(run=cmd_login)
+    commands.add_parser("logout", help="revoke and forget this computer's token").set_defaults(
+        run=cmd_logout)
+    commands.add_parser("whoami", help="who the token acts as").set_defaults(run=cmd_whoami)
+    listing = commands.add_parser("list", help="your secrets")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(run=cmd_list)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
