@@ -16,6 +16,7 @@ EXAMPLES = """examples:
   slip login --server https://secrets.example.com
   CIPHERSLIP_SERVER=https://secrets.example.com CIPHERSLIP_TOKEN=cipherslip_pat_… slip whoami
   slip list --json
+  slip revoke 7K3M-Q9XA-2BWD
   slip logout
 """
 OK, REFUSED, USAGE, UNAUTHENTICATED, NETWORK = 0, 1, 2, 3, 4
@@ -96,7 +97,7 @@ def cmd_whoami(_: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    status, secrets = _get("/api/v1/secrets")
+    status, secrets = _get("/api/v1/secrets" + ("?status=all" if args.all else ""))
     if not isinstance(secrets, list):
         return status
     if args.json:
@@ -105,6 +106,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     for secret in secrets:
         print(f"{secret['share_code']}  {secret['status']:<8} {secret.get('label') or ''}")
     return status
+
+
+def _normalized_code(text: str) -> str:
+    """Share codes are read forgivingly, as the web does: case, dashes and spaces ignored."""
+    return "".join(character for character in text.upper() if character.isalnum())
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    # All of them: an ended secret's code should get the server's "already …", not "none".
+    status, secrets = _get("/api/v1/secrets?status=all")
+    if not isinstance(secrets, list):
+        return status
+    wanted = _normalized_code(args.code)
+    found = [secret for secret in secrets
+             if _normalized_code(str(secret["share_code"])) == wanted]
+    if not found:
+        return _fail(f"none of your secrets has the share code {args.code}", REFUSED)
+    credentials = config.load()
+    assert credentials is not None  # _get succeeded
+    try:
+        with _client(credentials) as client:
+            response = client.post(f"/api/v1/secrets/{found[0]['id']}/revoke")
+    except httpx.HTTPError as error:
+        return _fail(f"cannot reach {credentials.server}: {type(error).__name__}", NETWORK)
+    if response.status_code != 200:
+        return _refusal(response)
+    print(f"Revoked {found[0]['share_code']}: its content is destroyed.")
+    return OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -123,7 +152,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("whoami", help="who the token acts as").set_defaults(run=cmd_whoami)
     listing = commands.add_parser("list", help="your secrets")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--all", action="store_true", help="ended secrets too")
     listing.set_defaults(run=cmd_list)
+    revoking = commands.add_parser("revoke", help="end one of your secrets now")
+    revoking.add_argument("code", help="its share code, e.g. 7K3M-Q9XA-2BWD")
+    revoking.set_defaults(run=cmd_revoke)
     return top
 
 

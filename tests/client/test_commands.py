@@ -1,0 +1,70 @@
+"""``slip``'s commands as a script or CI job runs them: a process, a token from the
+environment, the real api over HTTP; what it prints and the exit codes it promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.one_database
+CLIENT_DIR = Path(__file__).resolve().parents[2] / "client"
+
+
+def slip(stack: Stack, token: str, *arguments: str,
+         config_dir: Path) -> subprocess.CompletedProcess[str]:
+    environment = {**{name: value for name, value in os.environ.items()
+                      if not name.startswith("CIPHERSLIP_")},
+                   "CIPHERSLIP_SERVER": stack.base_url, "CIPHERSLIP_TOKEN": token,
+                   "CIPHERSLIP_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(CLIENT_DIR)}
+    return subprocess.run([sys.executable, "-m", "cipherslip_cli", *arguments],
+                          env=environment, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_list_and_revoke_with_a_token_from_the_environment(stack: Stack,
+                                                           tmp_path: Path) -> None:
+    alice = stack.user("alice@example.com")
+    token = alice.api("POST", "/api/v1/tokens", json={
+        "name": "ci", "scopes": ["secrets:read", "secrets:write"]}).json()["token"]
+    link = alice.create_text("x", ["bob@example.com"], label="Staging DB")
+
+    listed = slip(stack, token, "list", config_dir=tmp_path)
+    assert listed.returncode == 0 and link.share_code in listed.stdout
+    assert "Staging DB" in listed.stdout
+    # Forgiving about how the code is typed, as the web is.
+    done = slip(stack, token, "revoke", link.share_code.lower().replace("-", " "),
+                config_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert alice.api("GET", f"/api/v1/secrets/{link.secret_id}").json()["status"] == "revoked"
+    again = slip(stack, token, "revoke", link.share_code, config_dir=tmp_path)
+    assert again.returncode == 1 and "already revoked" in again.stderr
+    missing = slip(stack, token, "revoke", "ZZZZ-ZZZZ-ZZZZ", config_dir=tmp_path)
+    assert missing.returncode == 1 and "none of your secrets" in missing.stderr
+
+
+def test_exit_codes_for_a_bad_token_a_missing_scope_and_no_server(stack: Stack,
+                                                                  tmp_path: Path) -> None:
+    alice = stack.user("alice@example.com")
+    reveal_only = alice.api("POST", "/api/v1/tokens", json={
+        "name": "r", "scopes": ["secrets:reveal"]}).json()["token"]
+    bad = slip(stack, "cipherslip_pat_" + "A" * 49, "whoami", config_dir=tmp_path)
+    assert bad.returncode == 3 and "not valid" in bad.stderr
+    scoped = slip(stack, reveal_only, "list", config_dir=tmp_path)
+    assert scoped.returncode == 1 and "secrets:read" in scoped.stderr
+    assert slip(stack, reveal_only, "whoami", config_dir=tmp_path).stdout.strip() == (
+        "alice@example.com")
+    environment_free = {name: value for name, value in os.environ.items()
+                        if not name.startswith("CIPHERSLIP_")}
+    offline = subprocess.run(
+        [sys.executable, "-m", "cipherslip_cli", "whoami"], capture_output=True, text=True,
+        env={**environment_free, "CIPHERSLIP_SERVER": "http://127.0.0.1:9",
+             "CIPHERSLIP_TOKEN": reveal_only, "PYTHONPATH": str(CLIENT_DIR),
+             "CIPHERSLIP_CONFIG_DIR": str(tmp_path)}, timeout=60, check=False)
+    assert offline.returncode == 4 and "cannot reach" in offline.stderr
+    assert slip(stack, reveal_only, "frobnicate", config_dir=tmp_path).returncode == 2
