@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from bot.listeners.share_secret_submission import LOOKUPS_IN_FLIGHT
 from core.db.models import Draft
 from tests.support.slack import (
     FakeSlack,
@@ -45,10 +46,10 @@ def test_128_people_are_acknowledged_at_once_and_handed_off_within_seconds(
     acknowledged = sender.view_submission(modal_values(users=PEOPLE))
     ack_seconds = time.monotonic() - started
     assert acknowledged.json()["view"]["callback_id"] == "share_secret_preparing"
-    # Slack's own deadline: an ack after 3 s is dropped. Waiting on the 128 lookups first
-    # (300 ms each, 16 at a time) would take about 2.4 s on an idle machine and blow it under
-    # any load; the ack waits on none of them.
-    assert ack_seconds < 3.0, ack_seconds
+    # Slack drops an ack after 3 s. Waiting on the lookups first could not be quicker than
+    # 128 / 16 rounds of 300 ms (2.4 s); the ack comes before that, on a busy machine too.
+    fastest_wait_on_lookups = len(PEOPLE) / LOOKUPS_IN_FLIGHT * SLACK_LATENCY
+    assert ack_seconds < fastest_wait_on_lookups < 3.0, ack_seconds
     [update] = slack.wait_for("views.update", timeout=10)
     assert time.monotonic() - started < 10
     handoff_url_in(update.args["view"])
