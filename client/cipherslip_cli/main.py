@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   CIPHERSLIP_SERVER=https://secrets.example.com CIPHERSLIP_TOKEN=cipherslip_pat_… slip whoami
   slip list --json
   slip revoke 7K3M-Q9XA-2BWD
+  slip audit --filter 'activity_name = "paper_secret_access_denied"' --jsonl > denied.jsonl
   slip logout
 """
 OK, REFUSED, USAGE, UNAUTHENTICATED, NETWORK = 0, 1, 2, 3, 4
@@ -136,6 +137,35 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Super admins (a token with audit:read): the newest events, or every match as JSON
+    Lines (streamed, for a SIEM or jq)."""
+    credentials = config.load()
+    if credentials is None:
+        return _fail("not signed in", UNAUTHENTICATED)
+    path = "/api/v1/admin/audit/export" if args.jsonl else "/api/v1/admin/audit"
+    params = {"filter": args.filter} if args.filter else {}
+    try:
+        with _client(credentials) as client, client.stream("GET", path,
+                                                           params=params) as response:
+            if response.status_code != 200:
+                response.read()
+                return _refusal(response)
+            if args.jsonl:
+                for line in response.iter_lines():
+                    print(line)
+                return OK
+            response.read()
+            page = response.json()
+    except httpx.HTTPError as error:
+        return _fail(f"cannot reach {credentials.server}: {type(error).__name__}", NETWORK)
+    for event in page["items"]:
+        who = event["actor"]["user"]["email"] or "-"
+        code = (event.get("secret") or {}).get("share_code") or ""
+        print(f"{event['time']}  {event['activity_name']:<36} {who:<32} {code}")
+    return OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="slip", description=DESCRIPTION,
                                   epilog=EXAMPLES,
@@ -157,6 +187,12 @@ def parser() -> argparse.ArgumentParser:
     revoking = commands.add_parser("revoke", help="end one of your secrets now")
     revoking.add_argument("code", help="its share code, e.g. 7K3M-Q9XA-2BWD")
     revoking.set_defaults(run=cmd_revoke)
+    auditing = commands.add_parser("audit", help="the audit log (super admins, audit:read)")
+    auditing.add_argument("--filter", default="",
+                          help='e.g. \'activity_name = "paper_secret_access_denied"\'')
+    auditing.add_argument("--jsonl", action="store_true",
+                          help="every matching event as JSON Lines (all pages)")
+    auditing.set_defaults(run=cmd_audit)
     return top
 
 

@@ -3,6 +3,7 @@ environment, the real api over HTTP; what it prints and the exit codes it promis
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -68,3 +69,29 @@ def test_exit_codes_for_a_bad_token_a_missing_scope_and_no_server(stack: Stack,
              "CIPHERSLIP_CONFIG_DIR": str(tmp_path)}, timeout=60, check=False)
     assert offline.returncode == 4 and "cannot reach" in offline.stderr
     assert slip(stack, reveal_only, "frobnicate", config_dir=tmp_path).returncode == 2
+
+
+@pytest.fixture
+def stack_options() -> dict[str, object]:
+    return {"super_admin_emails": ("admin@example.com",)}
+
+
+def test_audit_for_a_super_admin_token_pages_and_jsonl(stack: Stack, tmp_path: Path) -> None:
+    admin, alice = stack.user("admin@example.com"), stack.user("alice@example.com")
+    link = alice.create_text("x", ["bob@example.com"])
+    auditor = admin.api("POST", "/api/v1/tokens", json={
+        "name": "siem", "scopes": ["audit:read"]}).json()["token"]
+    newest = slip(stack, auditor, "audit", config_dir=tmp_path)
+    assert newest.returncode == 0, newest.stderr
+    assert "paper_secret_created" in newest.stdout and link.share_code in newest.stdout
+    exported = slip(stack, auditor, "audit", "--jsonl", "--filter",
+                    'activity_name = "paper_secret_created"', config_dir=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    events = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert [event["activity_name"] for event in events] == ["paper_secret_created"]
+    bad_filter = slip(stack, auditor, "audit", "--filter", "activity_name ~ 1",
+                      config_dir=tmp_path)
+    assert bad_filter.returncode == 1 and "operator" in bad_filter.stderr
+    writer = alice.api("POST", "/api/v1/tokens", json={
+        "name": "w", "scopes": ["secrets:write"]}).json()["token"]
+    assert slip(stack, writer, "audit", config_dir=tmp_path).returncode == 1
