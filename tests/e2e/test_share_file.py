@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from core.db.models import AuditEvent, Secret
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_share_text import open_as, sign_in_at_idp
+from tests.support.browser import wait_until
 from tests.support.moto import MotoServer
 
 pytestmark = pytest.mark.browser
@@ -175,7 +176,8 @@ def test_cancel_and_a_closed_tab_leave_nothing(
     expect(page.locator("#upload")).to_be_visible()
     expect(page.locator("#upload-name")).to_have_text(FILE_NAME)
     expect(page.locator("#upload-status")).to_contain_text(re.compile(r"\d+% · .* of 31\.5 MB"))
-    page.wait_for_function("document.getElementById('upload-progress').value > 0")
+    wait_until(page, "() => document.getElementById('upload-progress').value > 0",
+               what="the upload shows progress")
     assert held, "no part was held back"
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#form-error")).to_have_text("Upload cancelled; nothing was shared.")
@@ -190,7 +192,8 @@ def test_cancel_and_a_closed_tab_leave_nothing(
     fill_file_form(closing, original)
     closing.get_by_role("button", name="Share secret").click()
     expect(closing.locator("#upload-status")).to_contain_text("%")
-    closing.wait_for_function("document.getElementById('upload-progress').value > 0")
+    wait_until(closing, "() => document.getElementById('upload-progress').value > 0",
+               what="the upload shows progress")
     closing.close()
     with stack.services.db() as session:
         assert session.scalars(select(Secret.status)).all() == ["pending"]

@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from core.crypto.encoding import b64url_decode
 from tests.e2e.conftest import BrowserStack
+from tests.support.browser import wait_until
 from tests.support.idp import register_verified
 
 pytestmark = pytest.mark.browser
@@ -54,10 +55,10 @@ def create_secret(creator: BrowserContext, base_url: str) -> str:
     # The whole link is on screen, not cut off.
     for width in (390, 1280):
         page.set_viewport_size({"width": width, "height": 800})
-        page.wait_for_function("""() => {
+        wait_until(page, """() => {
             const box = document.querySelector("#share-url");
             return box.scrollHeight <= box.clientHeight && box.scrollWidth <= box.clientWidth;
-        }""")
+        }""", what="the whole link shows")
     page.get_by_role("button", name="Copy link").click()
     expect(page.locator("#copy-status")).to_have_text("Copied to the clipboard.")
     expect(page.get_by_role("button", name="Copied ✓")).to_be_visible()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.support.requirements import require_chromium
 
@@ -31,3 +32,15 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def wait_until(page: Page, predicate: str, *, timeout: float = 30, what: str = "") -> None:
+    """Poll a JavaScript predicate (a function source) from here until it is true.
+
+    Playwright's ``wait_for_function`` re-evaluates a string predicate inside the page with
+    ``new Function`` whenever the first check is false, and our pages' CSP (no
+    'unsafe-eval') refuses that; ``evaluate`` goes through the debugger protocol instead."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        assert time.monotonic() < deadline, f"timed out waiting until {what or predicate}"
+        time.sleep(0.05)
