@@ -34,6 +34,9 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/cipherslip
 WORKDIR /src
+# The formats (cipherslip_crypto) come with the CLI's distribution, which the server needs.
+COPY client ./client
+RUN /opt/cipherslip/bin/pip install ./client
 COPY pyproject.toml ./
 COPY core ./core
 COPY api ./api

@@ -45,8 +45,10 @@ screenshots: $(PY_DEPS) $(BUNDLES)
 $(PY_DEPS): pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# ./client first: the `slip` CLI, a package of its own, which also ships the formats
+	# (cipherslip_crypto) the server depends on.
+	$(BIN)/pip install --quiet -e ./client
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip install --quiet -e ./client   # the `slip` CLI, a package of its own
 	touch $@
 
 $(NODE_DEPS): web/package.json web/package-lock.json

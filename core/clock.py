@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Protocol
+
+from cipherslip_crypto.randomness import RandomSource, SystemRandom
+
+__all__ = ["Clock", "RandomSource", "SystemClock", "SystemRandom", "as_utc"]
 
 
 class Clock(Protocol):
@@ -13,20 +16,9 @@ class Clock(Protocol):
         ...
 
 
-class RandomSource(Protocol):
-    def token_bytes(self, length: int) -> bytes:
-        """``length`` cryptographically secure random bytes."""
-        ...
-
-
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-class SystemRandom:
-    def token_bytes(self, length: int) -> bytes:
-        return secrets.token_bytes(length)
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -7,21 +7,25 @@ layer maps classes to HTTP statuses in one table (``api/errors.py``).
 
 from __future__ import annotations
 
+# The root, bad input, share codes and the formats' errors are defined with the formats (the
+# CLI ships them too); everything below builds on them.
+from cipherslip_crypto.errors import (
+    CipherslipError,
+    CryptoError,
+    InvalidInput,
+    InvalidShareCode,
+    StreamAuthenticationError,
+    StreamFormatError,
+    StreamTruncatedError,
+)
 
-class CipherslipError(Exception):
-    code = "error"
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+__all__ = [
+    "CipherslipError", "CryptoError", "InvalidInput", "InvalidShareCode",
+    "StreamAuthenticationError", "StreamFormatError", "StreamTruncatedError",
+]
 
 
 # --- request problems (the caller can fix them) -------------------------------------------
-class InvalidInput(CipherslipError):
-    code = "invalid_input"
-
-
 class PayloadTooLarge(CipherslipError):
     code = "payload_too_large"
 
@@ -145,27 +149,7 @@ class InvalidWrappedKey(KmsError):
     code = "invalid_wrapped_key"
 
 
-# --- cryptography ----------------------------------------------------------------------
-class CryptoError(CipherslipError):
-    code = "crypto_error"
-
-
-class StreamFormatError(CryptoError):
-    code = "stream_format"
-
-
-class StreamAuthenticationError(CryptoError):
-    code = "stream_authentication"
-
-
-class StreamTruncatedError(CryptoError):
-    code = "stream_truncated"
-
-
-class InvalidShareCode(InvalidInput):
-    code = "invalid_share_code"
-
-
+# --- cryptography (the formats' own errors are imported above) ---------------------------
 class LinkDamaged(InvalidInput):
     """The link's key does not match the secret's key check: the link was cut or altered on
     its way (mail clients and chat apps do both). No view was used."""

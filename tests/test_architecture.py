@@ -7,6 +7,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "http_layer", "api", "web", "bot", "scheduler", "vault", "cli")
 STATUS_OWNERS = {"core/services/lifecycle.py", "core/services/lifecycle_statements.py"}
@@ -116,6 +118,25 @@ def test_packages_import_each_other_in_one_direction_only() -> None:
     assert graph["core"] == set(), "core is shared: it imports none of the parts"
     assert "scheduler" not in graph["bot"], "the bot renders and sends; jobs live in core"
     assert graph["vault"] <= {"core"}, "the vault stays apart: core only"
+
+
+SERVER_PACKAGES = frozenset(PACKAGES) | {"fastapi", "sqlalchemy", "starlette", "slack_bolt",
+                                         "redis", "boto3", "alembic", "uvicorn", "pydantic"}
+
+
+@pytest.mark.parametrize("client_package", ["cipherslip_crypto", "cipherslip_cli"])
+def test_the_client_packages_hold_no_server_code(client_package: str) -> None:
+    """The CLI installs on its own (pip install ./client): it may not reach into the server."""
+    for path in sorted((REPO / "client" / client_package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+        forbidden = SERVER_PACKAGES | ({"httpx"} if client_package == "cipherslip_crypto" else set())
+        assert not imported & forbidden, f"{path.name} imports {imported & forbidden}"
 
 
 def test_the_cycle_check_finds_a_cycle() -> None:

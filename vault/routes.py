@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.hpke import Purpose, parse_public_key, seal_data_key
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.hpke import Purpose, parse_public_key, seal_data_key
 from core.errors import KmsError
 from vault.errors import error_response
 from vault.kms.protocol import KeyManagementService, encryption_context

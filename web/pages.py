@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from cipherslip_crypto.encoding import b64url_encode
+from cipherslip_crypto.sharecode import normalize_share_code
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from core.clock import as_utc
-from core.crypto.encoding import b64url_encode
-from core.crypto.sharecode import normalize_share_code
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.refusals import sentence
 from core.services import policy

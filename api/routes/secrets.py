@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +20,6 @@ from api.schemas import (
     SecretOut,
     UploadPlanOut,
 )
-from core.crypto.encoding import b64url_decode, b64url_encode
 from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
 from core.services.uploads import MAX_PART_BYTES

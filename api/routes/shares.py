@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api.schemas import MagicLinkBody, MagicLinkRequestedOut, RevealBody, RevealedOut, ShareOut
-from core.crypto.encoding import b64url_decode, b64url_encode
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (
     Client,

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cipherslip_crypto.sharecode import normalize_share_code
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, as_utc
-from core.crypto.sharecode import normalize_share_code
 from core.db.models import AuditEvent, Secret, SecretRecipient, User
 from core.errors import AccessDenied, InvalidInput, InvalidShareCode, NotFound
 from core.services import audit

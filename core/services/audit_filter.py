@@ -30,10 +30,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from cipherslip_crypto.sharecode import normalize_share_code
 from lark import Token, Tree
 from sqlalchemy import Column, ColumnElement, and_, false, func, inspect, not_, or_, true
 
-from core.crypto.sharecode import normalize_share_code
 from core.db.models import AuditEvent
 from core.errors import InvalidShareCode
 from core.services.audit import FAILURE, SUCCESS

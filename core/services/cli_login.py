@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+from cipherslip_crypto.encoding import b64url_encode
+
 from core.cache.protocol import TokenStore
 from core.clock import RandomSource
-from core.crypto.encoding import b64url_encode
 from core.errors import InvalidInput
 from core.services.api_tokens import READ, REVEAL, SCOPES, WRITE, ApiTokenService, IssuedToken
 from core.services.identity import ClientInfo, Principal

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cipherslip_crypto.encoding import b64url_encode
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.cache.protocol import ReplayCache, TokenStore
 from core.clock import RandomSource
-from core.crypto.encoding import b64url_encode
 from core.db.models import Secret
 from core.errors import NotFound
 from core.services import audit

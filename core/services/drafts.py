@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.meta import FORMATS
 from sqlalchemy import Connection, Row, Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, RandomSource, as_utc
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.meta import FORMATS
 from core.db.models import Draft
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import policy

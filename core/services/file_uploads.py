@@ -15,12 +15,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
+from cipherslip_crypto import csl1
 from sqlalchemy import Connection, Select, Table, bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.clock import Clock, RandomSource, as_utc
-from core.crypto import csl1
 from core.db.models import Secret
 from core.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from core.services.identity import Principal

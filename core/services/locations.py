@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from cipherslip_crypto.sharecode import normalize_share_code
+
 from core.clock import RandomSource
-from core.crypto.sharecode import normalize_share_code
 from core.errors import InvalidShareCode
 
 SHARE_PATH_PREFIX = "/s/"

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NoReturn
 
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.sharecode import normalize_share_code
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cache.protocol import RateLimiter
 from core.clock import Clock, RandomSource
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.sharecode import normalize_share_code
 from core.db.models import MagicLink, Secret
 from core.errors import AccessDenied, InvalidInput, NotFound, RateLimited
 from core.mail.messages import magic_link_message

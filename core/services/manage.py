@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cipherslip_crypto.sharecode import normalize_share_code
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
-from core.crypto.sharecode import normalize_share_code
 from core.db.models import AuditEvent, Secret
 from core.errors import AccessDenied, InvalidInput, NotFound
 from core.services import audit

@@ -8,10 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core.crypto import csl1
-from core.crypto.hpke import parse_public_key
-from core.crypto.kdf import KEY_CHECK_SIZE
-from core.crypto.meta import FORMATS
+from cipherslip_crypto import csl1
+from cipherslip_crypto.hpke import parse_public_key
+from cipherslip_crypto.kdf import KEY_CHECK_SIZE
+from cipherslip_crypto.meta import FORMATS
+
 from core.errors import InvalidInput, PayloadTooLarge
 from core.services.states import FILE, TEXT
 from core.services.uploads import FILE_MAX_BYTES

@@ -19,14 +19,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NoReturn
 
+from cipherslip_crypto.hpke import parse_public_key
+from cipherslip_crypto.sharecode import normalize_share_code
 from sqlalchemy import Connection, Engine, Select, bindparam, exists, select
 from sqlalchemy.exc import DBAPIError
 
 from core.blobstore.protocol import BlobStore
 from core.cache.protocol import RateHit, RateLimiter
 from core.clock import Clock
-from core.crypto.hpke import parse_public_key
-from core.crypto.sharecode import normalize_share_code
 from core.db.engine import autocommit_connection
 from core.db.models import Secret, SecretRecipient, User
 from core.errors import (

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
+from cipherslip_crypto.sharecode import generate_share_code
 from sqlalchemy import Engine, Insert, String, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.blobstore.protocol import BlobStore
 from core.cache.protocol import RateLimiter
 from core.clock import Clock, RandomSource
-from core.crypto.sharecode import generate_share_code
 from core.db.engine import autocommit_connection, transaction
 from core.db.models import Secret, SecretRecipient
 from core.errors import Conflict, InvalidInput, RateLimited

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.crypto import csl1
+from cipherslip_crypto import csl1
 
 FILE_MAX_BYTES = 1 << 30  # 1 GiB of plaintext
 RECORDS_PER_PART = 128

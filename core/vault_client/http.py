@@ -14,10 +14,10 @@ from types import TracebackType
 from typing import Any
 
 import urllib3
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.hpke import SEALED_KEY_SIZE
 from urllib3.exceptions import HTTPError, ProtocolError, TimeoutError
 
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.hpke import SEALED_KEY_SIZE
 from core.errors import InvalidInput, VaultRejected, VaultUnavailable
 from core.settings import Settings
 from core.vault_client.protocol import NewDataKey

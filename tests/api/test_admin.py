@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from core.crypto.encoding import b64url_encode
 from core.db.models import AuditEvent, Secret
 from core.services.audit_chain import link_pending
 from core.settings import TenantConfig

@@ -7,10 +7,10 @@ import os
 from typing import Any
 
 import pytest
+from cipherslip_crypto import csl1
+from cipherslip_crypto.encoding import b64url_encode
 from sqlalchemy import func, select
 
-from core.crypto import csl1
-from core.crypto.encoding import b64url_encode
 from core.db.models import Secret
 from tests.support.client import BrowserLikeClient
 from tests.support.stack import Stack

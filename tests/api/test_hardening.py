@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from core.crypto.encoding import b64url_encode
 from core.db.models import AuditEvent, Secret
 from core.settings import Settings
 from tests.support.stack import Stack

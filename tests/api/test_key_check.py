@@ -3,10 +3,10 @@ key check does not match, before the vault is asked and before a view is taken."
 
 from __future__ import annotations
 
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.kdf import derive_key_check
 from sqlalchemy import update
 
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.kdf import derive_key_check
 from core.db.models import Secret
 from tests.api.test_reveal import events, reveal_status, stored
 from tests.support.client import BrowserLikeClient, ShareLink, new_key_pair

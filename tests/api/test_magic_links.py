@@ -7,9 +7,9 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from cipherslip_crypto.encoding import b64url_decode
 from sqlalchemy import select
 
-from core.crypto.encoding import b64url_decode
 from core.db.models import AuditEvent, MagicLink, Secret
 from tests.support.client import BrowserLikeClient, RevealFailed, ShareLink
 from tests.support.smtp import html_text, links_in, plain_text

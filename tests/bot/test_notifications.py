@@ -7,8 +7,9 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
+from cipherslip_crypto.encoding import b64url_encode
+
 from bot.notifier import SlackNoticeSender
-from core.crypto.encoding import b64url_encode
 from tests.support.client import BrowserLikeClient, ShareLink
 from tests.support.slack import (
     FakeSlack,

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 
-from core.crypto.encoding import b64url_encode
 from tests.support.slack import FakeSlack, SlackSender, blocks_text
 from tests.support.stack import Stack, capture_logs
 

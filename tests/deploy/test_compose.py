@@ -539,6 +539,23 @@ def test_the_build_context_leaves_secrets_out() -> None:
     assert not any(rule.startswith("!") and ".env" in rule for rule in rules)
 
 
+def test_the_build_context_holds_what_the_dockerfile_copies() -> None:
+    """An allowlist forgets a new directory silently; the build then fails at its COPY."""
+    allowed = {line.strip()[1:].rstrip("/") for line in DOCKERIGNORE.read_text(
+        encoding="utf-8").splitlines() if line.strip().startswith("!")}
+    for instruction in dockerfile_instructions():
+        if instruction.keyword != "COPY":
+            continue
+        words = shlex.split(instruction.arguments)
+        if any(word.startswith("--from=") for word in words):
+            continue
+        *sources, _destination = [word for word in words if not word.startswith("--")]
+        for source in sources:
+            top = source.removeprefix("./").split("/")[0]
+            assert top in allowed, f"`COPY {instruction.arguments}`: .dockerignore leaves {top} out"
+            assert (ROOT / source).exists(), source
+
+
 def test_the_image_installs_runtime_dependencies_only() -> None:
     runs = " ".join(i.arguments for i in dockerfile_instructions() if i.keyword == "RUN")
     assert "[dev]" not in runs

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
-from core.crypto.encoding import b64url_encode
 from core.db.models import Secret
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_share_text import sign_in_at_idp

@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 from playwright.sync_api import expect
 
-from core.crypto.encoding import b64url_encode
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_admin_console import signed_in
 from tests.support.page_checks import check_page

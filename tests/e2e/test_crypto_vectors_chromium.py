@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cipherslip_crypto import csl1, hpke
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.meta import open_meta
 from playwright.sync_api import Browser, Page
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,9 +26,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from core.crypto import csl1, hpke
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.meta import open_meta
 from tests.support.assets import ensure_bundles
 from tests.support.servers import serve
 from tests.support.vector_files import load_csl1, load_json

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from cipherslip_crypto.encoding import b64url_decode
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
-from core.crypto.encoding import b64url_decode
 from tests.e2e.conftest import BrowserStack
 from tests.support.browser import wait_until
 from tests.support.idp import register_verified

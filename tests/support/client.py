@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from cipherslip_crypto import csl1, hpke
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.kdf import derive_key_check
+from cipherslip_crypto.meta import ContentMeta, open_meta, seal_meta
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from core.clock import SystemRandom
-from core.crypto import csl1, hpke
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.kdf import derive_key_check
-from core.crypto.meta import ContentMeta, open_meta, seal_meta
 from tests.support.error_answers import ANSWERS
 from tests.support.idp import csrf_token_from, sign_in
 

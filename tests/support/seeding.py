@@ -6,12 +6,12 @@ import os
 import uuid
 from datetime import datetime, timedelta
 
+from cipherslip_crypto.sharecode import generate_share_code
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.protocol import BlobStore
 from core.clock import SystemRandom
-from core.crypto.sharecode import generate_share_code
 from core.db.models import Secret, SecretRecipient, User
 
 

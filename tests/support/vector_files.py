@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.crypto.encoding import b64url_decode
+from cipherslip_crypto.encoding import b64url_decode
+
 from tests.support.vectors import VECTOR_DIR
 
 CSL1_BYTE_FIELDS = ("link_key", "data_key", "plaintext", "stream", "sealed_meta")

@@ -12,14 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cipherslip_crypto import csl1, hpke
+from cipherslip_crypto.encoding import b64url_encode
+from cipherslip_crypto.kdf import derive_key_check
+from cipherslip_crypto.meta import ContentMeta, seal_meta
+from cipherslip_crypto.sharecode import share_code_from_bits
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-
-from core.crypto import csl1, hpke
-from core.crypto.encoding import b64url_encode
-from core.crypto.kdf import derive_key_check
-from core.crypto.meta import ContentMeta, seal_meta
-from core.crypto.sharecode import share_code_from_bits
 
 VECTOR_DIR = Path(__file__).resolve().parent.parent / "vectors"
 SECRET_ID = "7f3c2a9e-4b1d-4c8e-9a6f-2d5e8b1c0f47"

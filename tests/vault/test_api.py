@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.hpke import open_data_key
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from core.crypto.encoding import b64url_decode, b64url_encode
-from core.crypto.hpke import open_data_key
 from core.errors import CryptoError
 from core.logging import VENDOR_LOGGERS
 from core.settings import Settings

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
+from cipherslip_crypto.hpke import open_data_key
 
-from core.crypto.encoding import b64url_encode
-from core.crypto.hpke import open_data_key
 from core.vault_client.http import HttpVaultClient
 from tests.support.servers import free_port
 from tests.vault.helpers import browser_key_pair, new_token

@@ -10,8 +10,8 @@ from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 
-from core.crypto.encoding import b64url_encode
 from tests.support.client import BrowserLikeClient, TokenClient
 from tests.support.idp import csrf_token_from
 from tests.support.stack import Stack

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cipherslip_crypto.sharecode import share_code_from_bits
 from sqlalchemy import ColumnElement, Engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import as_utc
-from core.crypto.sharecode import share_code_from_bits
 from core.db.engine import create_db_engine, create_session_factory
 from core.db.models import AuditEvent, Secret
 from core.errors import InvalidInput

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
 
 from core.cache.memory import MemoryTokenStore
 from core.clock import SystemRandom
-from core.crypto.encoding import b64url_encode
 from core.db.engine import create_db_engine, create_session_factory
 from core.errors import InvalidInput
 from core.services.api_tokens import ApiTokenService

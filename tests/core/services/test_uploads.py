@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cipherslip_crypto import csl1
 
-from core.crypto import csl1
 from core.services.uploads import (
     FILE_MAX_BYTES,
     FIRST_PART_BYTES,

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cipherslip_crypto.encoding import b64url_encode
+from cipherslip_crypto.hpke import open_data_key
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core.crypto.encoding import b64url_encode
-from core.crypto.hpke import open_data_key
 from core.errors import VaultRejected, VaultUnavailable
 from core.settings import Settings
 from core.vault_client.http import HttpVaultClient, create_vault_client

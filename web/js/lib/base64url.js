@@ -1,6 +1,6 @@
 /**
  * base64url without padding (RFC 4648 §5): how bytes travel as text everywhere in Cipherslip,
- * e.g. the link key in the share URL fragment. Mirrors core/crypto/encoding.py.
+ * e.g. the link key in the share URL fragment. Mirrors client/cipherslip_crypto/encoding.py.
  */
 
 import { InvalidInputError } from "./errors.js";

@@ -1,5 +1,5 @@
 /**
- * The CSL1 content stream (docs/FORMATS.md), byte-compatible with core/crypto/csl1.py:
+ * The CSL1 content stream (docs/FORMATS.md), byte-compatible with client/cipherslip_crypto/csl1.py:
  *
  *   header  = "CSL1" | 01 version | 01 alg | 10 log2(record) | 00 | salt(16) | nonce_prefix(7) | 00
  *   CK      = HKDF-SHA256(ikm = linkKey || dataKey, salt, "cipherslip/v1/content")

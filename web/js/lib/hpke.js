@@ -3,7 +3,7 @@
  * DHKEM(P-256, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM, via @hpke/core on WebCrypto.
  *
  * The browser makes a fresh non-extractable P-256 key pair per operation, sends the raw public
- * key, and the vault seals the 32-byte data key to it (core/crypto/hpke.py). `info` binds the
+ * key, and the vault seals the 32-byte data key to it (client/cipherslip_crypto/hpke.py). `info` binds the
  * seal to one secret and one purpose, so a key sealed for "create" cannot be replayed as a
  * "reveal" or for another secret.
  */

@@ -1,6 +1,6 @@
 /**
  * Sealed metadata (docs/FORMATS.md): format, file name, media type and size, hidden from the server.
- * Byte-compatible with core/crypto/meta.py.
+ * Byte-compatible with client/cipherslip_crypto/meta.py.
  *
  * MK = HKDF-SHA256(linkKey || dataKey, header salt, "cipherslip/v1/meta") is used exactly once,
  * which is why a constant all-zero nonce is safe here.

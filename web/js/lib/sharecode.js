@@ -1,6 +1,6 @@
 /**
  * Share codes: `XXXX-XXXX-XXXX`, 12 Crockford base32 symbols carrying 60 random bits.
- * Mirrors core/crypto/sharecode.py: forgiving input (case-insensitive, O→0, I/L→1, hyphens
+ * Mirrors client/cipherslip_crypto/sharecode.py: forgiving input (case-insensitive, O→0, I/L→1, hyphens
  * and spaces ignored), canonical upper-case grouped output.
  */
 

@@ -6,11 +6,11 @@ import os
 from typing import Any
 
 import pytest
+from cipherslip_crypto import hpke
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from core.crypto import hpke
-from core.crypto.encoding import b64url_decode, b64url_encode
 from core.errors import CryptoError, InvalidInput
 from tests.support.vector_files import load_json
 

@@ -7,9 +7,9 @@ import hmac
 from typing import Any
 
 import pytest
+from cipherslip_crypto.encoding import b64url_decode
+from cipherslip_crypto.kdf import derive_key_check
 
-from core.crypto.encoding import b64url_decode
-from core.crypto.kdf import derive_key_check
 from core.services.policy import key_check_holds
 from tests.support.vector_files import load_json
 

@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from core.errors import CryptoError, InvalidInput
+from cipherslip_crypto.errors import CryptoError, InvalidInput
 
 Purpose = Literal["create", "reveal"]
 PUBLIC_KEY_SIZE = 65

@@ -6,9 +6,9 @@ import os
 from typing import Any
 
 import pytest
+from cipherslip_crypto import csl1
+from cipherslip_crypto.meta import open_meta
 
-from core.crypto import csl1
-from core.crypto.meta import open_meta
 from core.errors import (
     CryptoError,
     StreamAuthenticationError,

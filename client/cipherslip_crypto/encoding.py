@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 
-from core.errors import InvalidInput
+from cipherslip_crypto.errors import InvalidInput
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 

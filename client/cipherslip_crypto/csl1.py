@@ -19,9 +19,13 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.clock import RandomSource
-from core.crypto.kdf import CONTENT_INFO, derive_key
-from core.errors import StreamAuthenticationError, StreamFormatError, StreamTruncatedError
+from cipherslip_crypto.errors import (
+    StreamAuthenticationError,
+    StreamFormatError,
+    StreamTruncatedError,
+)
+from cipherslip_crypto.kdf import CONTENT_INFO, derive_key
+from cipherslip_crypto.randomness import RandomSource
 
 MAGIC = b"CSL1"
 VERSION = 0x01

@@ -12,8 +12,8 @@ from typing import Any, Literal, TypedDict
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.crypto.kdf import META_INFO, derive_key
-from core.errors import StreamAuthenticationError, StreamFormatError
+from cipherslip_crypto.errors import StreamAuthenticationError, StreamFormatError
+from cipherslip_crypto.kdf import META_INFO, derive_key
 
 Format = Literal["text", "json", "yaml", "env", "file"]
 FORMATS: tuple[Format, ...] = ("text", "json", "yaml", "env", "file")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from core.crypto.sharecode import (
+from cipherslip_crypto.sharecode import (
     ALPHABET,
     generate_share_code,
     normalize_share_code,
     share_code_bits,
     share_code_from_bits,
 )
+
 from core.errors import InvalidShareCode
 from tests.support.vector_files import load_json
 from tests.support.vectors import NamedRandom

@@ -6,8 +6,8 @@ hyphens and spaces ignored); output is always the canonical upper-case grouped f
 
 from __future__ import annotations
 
-from core.clock import RandomSource
-from core.errors import InvalidShareCode
+from cipherslip_crypto.errors import InvalidShareCode
+from cipherslip_crypto.randomness import RandomSource
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SYMBOLS = 12

@@ -1,1 +1,0 @@
-"""Cipherslip's cryptography (docs/FORMATS.md), byte-compatible with ``web/js/lib``."""
