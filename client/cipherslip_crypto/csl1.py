@@ -87,11 +87,15 @@ def _nonce(prefix: bytes, index: int, *, final: bool) -> bytes:
 
 
 class _RecordCipher:
-    def __init__(self, link_key: bytes, data_key: bytes, secret_id: str, header: StreamHeader):
+    def __init__(self, link_key: bytes, data_key: bytes, secret_id: str, header: StreamHeader,
+                 *, first_record: int = 0):
+        """``first_record``: where this cipher starts in the stream. Records depend only on
+        their index, so separate ciphers can seal separate upload parts (and a failed part
+        can be sealed again) without the records before them."""
         self.header = header
         self._aead = AESGCM(derive_key(link_key, data_key, header.salt, CONTENT_INFO))
         self._aad = header.to_bytes() + secret_id.encode("utf-8")
-        self._index = 0
+        self._index = first_record
         self._finished = False
 
     def _nonce(self, *, final: bool) -> bytes:

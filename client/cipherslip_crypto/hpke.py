@@ -13,6 +13,7 @@ from typing import Literal
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cipherslip_crypto.errors import CryptoError, InvalidInput
 
@@ -38,6 +39,14 @@ def parse_public_key(raw: bytes) -> ec.EllipticCurvePublicKey:
         return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
     except ValueError as exc:
         raise InvalidInput("public_key is not a point on P-256", field="public_key") from exc
+
+
+def generate_key_pair() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    """A fresh one-time P-256 key pair for one create or reveal, and its raw public key (what
+    the api relays to the vault), as a browser makes with WebCrypto."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    raw = private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return private_key, raw
 
 
 def seal_data_key(
