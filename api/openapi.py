@@ -19,6 +19,20 @@ the web under **API tokens** (`/tokens`) and shown once:
 
     curl -H "Authorization: Bearer $CIPHERSLIP_TOKEN" https://secrets.example.com/api/v1/secrets
 
+The `slip` command line does all of the below for you; a client of its own shares a text in
+two requests and reveals in two:
+
+1. `POST /api/v1/secrets` (`secrets:write`) with a fresh one-time P-256 public key: the
+   answer holds the secret's `id` and the data key HPKE-sealed to that key (`sealed_key`).
+2. Make a 32-byte link key, encrypt the content as a CSL1 stream and seal the metadata with
+   both keys, derive the key check, and `POST /api/v1/secrets/{{id}}/complete` with them
+   (a file first sends its parts: `PUT …/parts/{{n}}`). The share URL is the answer's
+   `share_url` + `#` + the link key in base64url; the server never sees that part.
+3. A recipient (`secrets:reveal`): `GET /api/v1/shares/{{code}}` gives the secret's id and key
+   check, to compare with the one derived from the link; then `POST
+   /api/v1/shares/{{code}}/reveal` with a fresh public key and the key check returns the sealed
+   data key, the sealed metadata and the ciphertext (a file: a `download_url`).
+
 Tokens start with `{TOKEN_PREFIX}` and end in a CRC-32 checksum, so secret scanners can find
 leaked ones. A token request needs no CSRF header and sends no cookie. Each route below
 names the scope a token needs (`x-token-scope`); routes without one are for browser

@@ -19,6 +19,14 @@ class Body(BaseModel):
 
 
 class CreateSecretBody(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"audience": "internal", "recipients": ["bob@example.com"], "format": "env",
+         "label": "Staging .env", "expires_in_seconds": 86400, "view_limit": 1,
+         "public_key": "BL3k…(65-byte uncompressed P-256 point, base64url)"},
+        {"audience": "external", "recipients": ["vendor@partner.org"], "format": "file",
+         "label": None, "expires_in_seconds": 604800, "view_limit": None,
+         "public_key": "BL3k…", "plaintext_size": 52428800},
+    ]})
     audience: str = "internal"
     recipients: list[str] = Field(max_length=1000)
     format: str = "text"
@@ -55,6 +63,10 @@ EncodedKeyCheck = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class CompleteBody(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"sealed_meta": "kq3…(AES-GCM of the format, name, type, size)",
+         "key_check": "Vt1…(16 bytes)", "content": "Q1NMMQEBEAA…(the CSL1 stream of a text)"},
+    ]})
     sealed_meta: str = Field(max_length=4096)
     key_check: EncodedKeyCheck
     # A text's CSL1 stream, base64url (its size is checked on the decoded bytes); absent for
@@ -70,6 +82,9 @@ class CompletedOut(BaseModel):
 
 
 class RevealBody(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"public_key": "BP9c…(a fresh one-time P-256 key)", "key_check": "Vt1…(16 bytes)"},
+    ]})
     public_key: str = Field(max_length=200)
     # What the recipient's browser computed from its link; required by secrets that have one.
     key_check: EncodedKeyCheck | None = None

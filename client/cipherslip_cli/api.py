@@ -93,12 +93,19 @@ class Api:
 
     def __init__(self, credentials: config.Credentials, *, timeout: float = 60) -> None:
         self.server = credentials.server
+        # An empty token: a guest, whose session is a cookie (cipherslip_cli.guest).
+        authorization = {"authorization": f"Bearer {credentials.token}"} if credentials.token \
+            else {}
         self.http = httpx.Client(
             base_url=credentials.server, timeout=timeout, follow_redirects=False,
-            headers={"authorization": f"Bearer {credentials.token}", "user-agent": USER_AGENT})
+            headers={**authorization, "user-agent": USER_AGENT})
         # Presigned storage URLs carry their own signature: never our token.
         self.storage = httpx.Client(timeout=timeout, follow_redirects=False,
                                     headers={"user-agent": USER_AGENT})
+
+    @classmethod
+    def anonymous(cls, server: str, *, timeout: float = 60) -> Api:
+        return cls(config.Credentials(server=server.rstrip("/"), token=""), timeout=timeout)
 
     def __enter__(self) -> Api:
         return self

@@ -12,8 +12,9 @@ from cipherslip_crypto.meta import FORMATS, Format
 
 from cipherslip_cli import config
 from cipherslip_cli.api import OK, Api, Refused, SlipError, Unauthenticated, UsageError, signed_in
+from cipherslip_cli.guest import guest_api
 from cipherslip_cli.login import LoginFailed, login
-from cipherslip_cli.reveal import parse_link, reveal
+from cipherslip_cli.reveal import parse_link, refuse_existing, reveal
 from cipherslip_cli.share import (
     Shared,
     ShareRequest,
@@ -162,7 +163,10 @@ def _opened(path: str) -> BinaryIO:
 def cmd_reveal(args: argparse.Namespace) -> int:
     link = parse_link(args.url)
     output = Path(args.output) if args.output and args.output != "-" else None
-    with Api(signed_in()) as api:
+    refuse_existing(output, force=args.force)  # before any email is asked for
+    api = (guest_api(link.server, link.share_code, args.email) if args.email
+           else Api(signed_in()))
+    with api:
         revealed = reveal(api, link, output=output, force=args.force)
     left = ("no views left: the content is destroyed" if revealed.burned
             else "unlimited views" if revealed.views_left is None

@@ -18,6 +18,7 @@ EXAMPLES = f"""examples:
   slip share --to new.hire@example.com --format env --views 3 .env
   slip share --to vendor@partner.org --external --expires 7d build.tar.gz --json
   slip reveal 'https://secrets.example.com/s/7K3M-Q9XA-2BWD#…' -o db.txt
+  slip reveal 'https://secrets.example.com/s/7K3M-Q9XA-2BWD#…' --email me@partner.org
   CIPHERSLIP_SERVER=https://secrets.example.com CIPHERSLIP_TOKEN=cipherslip_pat_… slip whoami
   slip list --json
   slip revoke 7K3M-Q9XA-2BWD
@@ -81,6 +82,9 @@ def parser() -> argparse.ArgumentParser:
                         help="write here (default: standard output; a file to a terminal is "
                              "saved under its own name)")
     reveal.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    reveal.add_argument("--email", metavar="ADDRESS",
+                        help="for external recipients (no token): sign in with the link "
+                             "emailed to ADDRESS, pasted when asked")
     reveal.set_defaults(run=commands.cmd_reveal)
     listing = commands_.add_parser("list", help="your secrets")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

@@ -65,6 +65,11 @@ def parse_link(url: str) -> ShareLink:
     return ShareLink(f"{parts.scheme}://{parts.netloc}", code, link_key)
 
 
+def refuse_existing(output: Path | None, *, force: bool) -> None:
+    if output is not None and output.exists() and not force:
+        raise UsageError(f"{output} exists; add --force to replace it (nothing was revealed)")
+
+
 @dataclass(frozen=True)
 class Revealed:
     meta: ContentMeta
@@ -77,8 +82,7 @@ def reveal(api: Api, link: ShareLink, *, output: Path | None, force: bool) -> Re
     if link.server.rstrip("/") != api.server.rstrip("/"):
         raise UsageError(f"this link is for {link.server}, but slip is signed in to "
                          f"{api.server}")
-    if output is not None and output.exists() and not force:
-        raise UsageError(f"{output} exists; add --force to replace it (nothing was revealed)")
+    refuse_existing(output, force=force)
     preview = api.json("GET", f"/api/v1/shares/{link.share_code}")
     if preview["status"] != "active":
         raise Gone(ENDED.get(preview["status"], f"this secret is {preview['status']}"))

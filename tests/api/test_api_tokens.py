@@ -132,5 +132,9 @@ def test_the_openapi_document_says_how_tokens_authenticate_and_what_each_route_n
     reveal = document["paths"]["/api/v1/shares/{share_code}/reveal"]["post"]
     assert reveal["x-token-scope"] == "secrets:reveal"
     assert {"apiToken": ["secrets:reveal"]} in reveal["security"]
+    assert "/api/v1/secrets/{id}/complete" in document["info"]["description"]
+    schemas = document["components"]["schemas"]
+    for body in ("CreateSecretBody", "CompleteBody", "RevealBody"):
+        assert schemas[body]["examples"], f"{body} has no example for automation"
     minting = document["paths"]["/api/v1/tokens"]["post"]
     assert "x-token-scope" not in minting and minting["security"] == [{"browserSession": []}]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cipherslip_crypto.encoding import b64url_decode
 
+from tests.support.smtp import links_in
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.one_database
@@ -185,3 +186,31 @@ def test_completion_scripts_name_every_command() -> None:
         env={**os.environ, "PYTHONPATH": str(CLIENT_DIR)}, capture_output=True, text=True,
         check=True).stdout
     assert bash.split() == ["share"]
+
+
+def test_an_external_recipient_reveals_with_the_emailed_link(
+        stack: Stack, tokens: tuple[str, str], tmp_path: Path) -> None:
+    writer, _ = tokens
+    shared = slip(stack, writer, "share", "--to", "guest@partner.test", "--external",
+                  "--views", "2", config_dir=tmp_path, stdin=b"vpn: s3cr3t\n")
+    assert shared.returncode == 0, shared.stderr
+    url = shared.stdout.decode().strip()
+    environment = {**{name: value for name, value in os.environ.items()
+                      if not name.startswith("CIPHERSLIP_")},
+                   "CIPHERSLIP_CONFIG_DIR": str(tmp_path), "PYTHONPATH": str(CLIENT_DIR)}
+    guest = subprocess.Popen(
+        [sys.executable, "-m", "cipherslip_cli", "reveal", url, "--email", "guest@partner.test"],
+        env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    [mail] = stack.smtp.mail.wait_for(1)
+    [magic_link] = links_in(mail)
+    output, errors = guest.communicate(magic_link.encode() + b"\n", timeout=60)
+    assert guest.returncode == 0, errors
+    assert output == b"vpn: s3cr3t\n"
+    assert b"Paste the sign-in link" in errors
+    # A sign-in link works once.
+    again = subprocess.run(
+        [sys.executable, "-m", "cipherslip_cli", "reveal", url, "--email", "guest@partner.test"],
+        env=environment, input=magic_link.encode() + b"\n", capture_output=True, timeout=60,
+        check=False)
+    assert again.returncode == 1 and b"already used" in again.stderr
+    assert again.stdout == b""
