@@ -161,6 +161,17 @@ class UserOut(BaseModel):
     name: str
 
 
+class TokenInUseOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+
+
+class MeOut(UserOut):
+    # Set when the request came with an API token: which one (so a program can revoke it).
+    api_token: TokenInUseOut | None = None
+
+
 class MagicLinkBody(Body):
     email: str = Field(max_length=400)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from api.schemas import UserOut
+from api.schemas import MeOut, TokenInUseOut, UserOut
 from http_layer.deps import (
     CurrentUser,
     UsersDep,
 )
+from http_layer.tokens import token_of
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -22,5 +23,8 @@ def search_users(
 
 
 @router.get("/me")
-def me(user: CurrentUser) -> UserOut:
-    return UserOut(email=user.email, name=user.name)
+def me(user: CurrentUser, request: Request) -> MeOut:
+    token = token_of(request)
+    in_use = None if token is None else TokenInUseOut(
+        id=token.ref.id, name=token.ref.name, scopes=sorted(token.scopes))
+    return MeOut(email=user.email, name=user.name, api_token=in_use)

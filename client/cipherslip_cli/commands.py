@@ -30,6 +30,8 @@ from cipherslip_cli.share import (
 
 def cmd_login(args: argparse.Namespace) -> int:
     server = args.server.rstrip("/")
+    if args.token_stdin:
+        return _store_given_token(server)
     try:
         created = login(server, device=args.device, open_browser=not args.no_browser,
                         announce=lambda line: print(line, file=sys.stderr))
@@ -37,6 +39,22 @@ def cmd_login(args: argparse.Namespace) -> int:
         raise Unauthenticated(str(failed)) from None
     path = config.save(config.Credentials(server, created["token"], created["id"]))
     print(f"Signed in: token “{created['name']}” stored in {path} (only you can read it).")
+    return OK
+
+
+def _store_given_token(server: str) -> int:
+    """A token made on the web (or by a CI's secret store), read from standard input so it
+    never sits in the shell's history or the process list; checked before it is kept."""
+    token = sys.stdin.readline().strip()
+    if not token:
+        raise UsageError("--token-stdin: no token on standard input")
+    with Api(config.Credentials(server, token)) as api:
+        me = api.json("GET", "/api/v1/me")
+    # Its id too, so that `slip logout` can revoke it.
+    token_id = (me.get("api_token") or {}).get("id")
+    path = config.save(config.Credentials(server, token, token_id))
+    print(f"Signed in as {me.get('email')}: the token is stored in {path} (only you can "
+          "read it).")
     return OK
 
 

@@ -13,6 +13,7 @@ from cipherslip_cli.completion import cmd_completion
 
 EXAMPLES = f"""examples:
   slip login --server https://secrets.example.com
+  slip login --server https://secrets.example.com --token-stdin < token.txt
   slip share --to bob@example.com --label "Staging DB" db-password.txt --format text
   printf %s "$DB_PASSWORD" | slip share --to bob@example.com --expires 1h
   slip share --to new.hire@example.com --format env --views 3 .env
@@ -67,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
     signin.add_argument("--device", help="how this computer is named on the token")
     signin.add_argument("--no-browser", action="store_true",
                         help="print the approval URL instead of opening a browser")
+    signin.add_argument("--token-stdin", action="store_true",
+                        help="store a token made on the web, read from standard input, "
+                             "instead of signing in through the browser")
     signin.set_defaults(run=commands.cmd_login)
     commands_.add_parser("logout", help="revoke and forget this computer's token").set_defaults(
         run=commands.cmd_logout)

@@ -95,3 +95,37 @@ def test_audit_for_a_super_admin_token_pages_and_jsonl(stack: Stack, tmp_path: P
     writer = alice.api("POST", "/api/v1/tokens", json={
         "name": "w", "scopes": ["secrets:write"]}).json()["token"]
     assert slip(stack, writer, "audit", config_dir=tmp_path).returncode == 1
+
+
+def test_login_with_a_token_from_stdin_checks_it_and_stores_it_privately(
+        stack: Stack, tmp_path: Path) -> None:
+    alice = stack.user("alice@example.com")
+    token = alice.api("POST", "/api/v1/tokens", json={
+        "name": "laptop", "scopes": ["secrets:read"]}).json()["token"]
+    environment = {**{name: value for name, value in os.environ.items()
+                      if not name.startswith("CIPHERSLIP_")},
+                   "CIPHERSLIP_CONFIG_DIR": str(tmp_path), "PYTHONPATH": str(CLIENT_DIR)}
+
+    def login(given: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "cipherslip_cli", "login", "--server",
+                               stack.base_url, "--token-stdin"], input=given + "\n",
+                              env=environment, capture_output=True, text=True, timeout=60,
+                              check=False)
+
+    refused = login("cipherslip_pat_" + "B" * 49)
+    assert refused.returncode == 3 and not (tmp_path / "credentials.json").exists()
+    stored = login(token)
+    assert stored.returncode == 0 and "alice@example.com" in stored.stdout
+    credentials = tmp_path / "credentials.json"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    assert json.loads(credentials.read_text())["token"] == token
+    listed = subprocess.run([sys.executable, "-m", "cipherslip_cli", "list"], env=environment,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert listed.returncode == 0, listed.stderr
+    logout = subprocess.run([sys.executable, "-m", "cipherslip_cli", "logout"],
+                            env=environment, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert logout.returncode == 0, logout.stderr
+    assert not credentials.exists()
+    [revoked] = alice.api("GET", "/api/v1/tokens").json()
+    assert revoked["name"] == "laptop" and revoked["state"] == "revoked"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cipherslip_crypto.encoding import b64url_decode
 
+from tests.support.faults import fault_proxy
 from tests.support.smtp import links_in
 from tests.support.stack import Stack
 
@@ -214,3 +215,35 @@ def test_an_external_recipient_reveals_with_the_emailed_link(
         check=False)
     assert again.returncode == 1 and b"already used" in again.stderr
     assert again.stdout == b""
+
+
+def test_a_failed_part_is_sealed_and_sent_again(stack: Stack, tokens: tuple[str, str],
+                                                tmp_path: Path) -> None:
+    writer, revealer = tokens
+    original = tmp_path / "three parts.bin"
+    original.write_bytes(os.urandom(17 * 2**20))
+    with fault_proxy(stack.base_url) as (proxy, proxy_url):
+        refusals = {"left": 2}
+
+        def fails(method: str, path: str) -> bool:
+            if method == "PUT" and path.endswith("/parts/2") and refusals["left"]:
+                refusals["left"] -= 1
+                return True
+            return False
+
+        proxy.fails = fails
+        shared = subprocess.run(
+            [sys.executable, "-m", "cipherslip_cli", "share", "--to", "bob@example.com",
+             str(original)], capture_output=True, timeout=120, check=False,
+            env={**{n: v for n, v in os.environ.items() if not n.startswith("CIPHERSLIP_")},
+                 "CIPHERSLIP_SERVER": proxy_url, "CIPHERSLIP_TOKEN": writer,
+                 "CIPHERSLIP_CONFIG_DIR": str(tmp_path), "PYTHONPATH": str(CLIENT_DIR)})
+    assert shared.returncode == 0, shared.stderr
+    puts = [path.rsplit("/", 1)[1] for method, path in proxy.seen
+            if method == "PUT" and "/parts/" in path]
+    assert sorted(puts) == ["1", "2", "2", "2", "3"]  # part 2 twice refused, then accepted
+    target = tmp_path / "received.bin"
+    revealed = slip(stack, revealer, "reveal", shared.stdout.decode().strip(), "-o",
+                    str(target), config_dir=tmp_path)
+    assert revealed.returncode == 0, revealed.stderr
+    assert target.read_bytes() == original.read_bytes()

@@ -31,6 +31,9 @@ class FaultProxy:
     def __init__(self, target_url: str) -> None:
         self.target_url = target_url.rstrip("/")
         self.failing = False
+        # Or only some requests: called with (method, path) for each, True answers 503.
+        self.fails: Callable[[str, str], bool] = lambda _method, _path: False
+        self.seen: list[tuple[str, str]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -39,7 +42,8 @@ class FaultProxy:
             await send({"type": "lifespan.shutdown.complete"})
             return
         request = Request(scope, receive)
-        if self.failing:
+        self.seen.append((request.method, request.url.path))
+        if self.failing or self.fails(request.method, request.url.path):
             response = Response(UNAVAILABLE, status_code=503, media_type="application/xml")
         else:
             async with httpx.AsyncClient() as client:
