@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,13 +30,19 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bench.file_transfer import api_process, moto_process, random_file, sha256
+from bench.file_transfer import (
+    api_process,
+    moto_process,
+    plain_copy_seconds,
+    random_file,
+    sha256,
+)
 from bench.memory import rss_bytes
 from tests.support.client import BrowserLikeClient
+from tests.support.slip import SLIP, slip_environment
 
 MIB = 2**20
 MB = 10**6
-CLIENT_DIR = Path(__file__).resolve().parents[1] / "client"
 
 
 @dataclass
@@ -65,13 +70,10 @@ def high_water_mark(pid: int) -> int:
 def run_slip(base_url: str, token: str, arguments: list[str], config_dir: Path) -> Run:
     """One ``slip`` process; its peak RSS read from the kernel every 20 ms while it runs (the
     high-water mark only grows, so a late read loses nothing that an earlier one saw)."""
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_SERVER": base_url, "CIPHERSLIP_TOKEN": token,
-                   "CIPHERSLIP_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(CLIENT_DIR)}
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "cipherslip_cli", *arguments],
-                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, *SLIP, *arguments],
+                             env=slip_environment(config_dir, server=base_url, token=token),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
     done = threading.Event()
 
@@ -117,17 +119,6 @@ def aes_gcm_ceiling(size: int) -> float:
     return size / MB / (time.perf_counter() - started)
 
 
-def copy_ceiling(original: Path, directory: Path) -> float:
-    target = directory / "copy.bin"
-    started = time.perf_counter()
-    shutil.copyfile(original, target)
-    with target.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    seconds = time.perf_counter() - started
-    target.unlink()
-    return original.stat().st_size / MB / seconds
-
-
 def token(base_url: str, email: str, scopes: list[str]) -> str:
     person = BrowserLikeClient(base_url, email).sign_in()
     try:
@@ -164,7 +155,7 @@ def main() -> None:
         api_peak = api_memory.stop()
         identical = sha256(received) == sha256(original)
         received.unlink()
-        copy = copy_ceiling(original, directory)
+        copy = size / MB / plain_copy_seconds(original, directory)
         aes = aes_gcm_ceiling(min(size, 256 * MIB))
     print(f"slip, {args.size_mib} MiB on the {args.backend} blob store, {os.cpu_count()} CPUs")
     print(f"  share  (encrypt + upload):  {size / MB / up.seconds:7.0f} MB/s  "

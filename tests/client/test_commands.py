@@ -4,28 +4,23 @@ environment, the real api over HTTP; what it prints and the exit codes it promis
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.slip import SLIP, slip_environment
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.one_database
-CLIENT_DIR = Path(__file__).resolve().parents[2] / "client"
 
 
 def slip(stack: Stack, token: str, *arguments: str,
          config_dir: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_SERVER": stack.base_url, "CIPHERSLIP_TOKEN": token,
-                   "CIPHERSLIP_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(CLIENT_DIR)}
-    return subprocess.run([sys.executable, "-m", "cipherslip_cli", *arguments],
-                          env=environment, capture_output=True, text=True, timeout=60,
-                          check=False)
+    return subprocess.run([sys.executable, *SLIP, *arguments],
+                          env=slip_environment(config_dir, server=stack.base_url, token=token),
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_list_and_revoke_with_a_token_from_the_environment(stack: Stack,
@@ -60,13 +55,10 @@ def test_exit_codes_for_a_bad_token_a_missing_scope_and_no_server(stack: Stack,
     assert scoped.returncode == 1 and "secrets:read" in scoped.stderr
     assert slip(stack, reveal_only, "whoami", config_dir=tmp_path).stdout.strip() == (
         "alice@example.com")
-    environment_free = {name: value for name, value in os.environ.items()
-                        if not name.startswith("CIPHERSLIP_")}
     offline = subprocess.run(
-        [sys.executable, "-m", "cipherslip_cli", "whoami"], capture_output=True, text=True,
-        env={**environment_free, "CIPHERSLIP_SERVER": "http://127.0.0.1:9",
-             "CIPHERSLIP_TOKEN": reveal_only, "PYTHONPATH": str(CLIENT_DIR),
-             "CIPHERSLIP_CONFIG_DIR": str(tmp_path)}, timeout=60, check=False)
+        [sys.executable, *SLIP, "whoami"], capture_output=True, text=True,
+        env=slip_environment(tmp_path, server="http://127.0.0.1:9", token=reveal_only),
+        timeout=60, check=False)
     assert offline.returncode == 4 and "cannot reach" in offline.stderr
     assert slip(stack, reveal_only, "frobnicate", config_dir=tmp_path).returncode == 2
 
@@ -102,12 +94,10 @@ def test_login_with_a_token_from_stdin_checks_it_and_stores_it_privately(
     alice = stack.user("alice@example.com")
     token = alice.api("POST", "/api/v1/tokens", json={
         "name": "laptop", "scopes": ["secrets:read"]}).json()["token"]
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_CONFIG_DIR": str(tmp_path), "PYTHONPATH": str(CLIENT_DIR)}
+    environment = slip_environment(tmp_path)
 
     def login(given: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "cipherslip_cli", "login", "--server",
+        return subprocess.run([sys.executable, *SLIP, "login", "--server",
                                stack.base_url, "--token-stdin"], input=given + "\n",
                               env=environment, capture_output=True, text=True, timeout=60,
                               check=False)
@@ -119,10 +109,10 @@ def test_login_with_a_token_from_stdin_checks_it_and_stores_it_privately(
     credentials = tmp_path / "credentials.json"
     assert credentials.stat().st_mode & 0o777 == 0o600
     assert json.loads(credentials.read_text())["token"] == token
-    listed = subprocess.run([sys.executable, "-m", "cipherslip_cli", "list"], env=environment,
+    listed = subprocess.run([sys.executable, *SLIP, "list"], env=environment,
                             capture_output=True, text=True, timeout=60, check=False)
     assert listed.returncode == 0, listed.stderr
-    logout = subprocess.run([sys.executable, "-m", "cipherslip_cli", "logout"],
+    logout = subprocess.run([sys.executable, *SLIP, "logout"],
                             env=environment, capture_output=True, text=True, timeout=60,
                             check=False)
     assert logout.returncode == 0, logout.stderr

@@ -14,22 +14,18 @@ import pytest
 from cipherslip_crypto.encoding import b64url_decode
 
 from tests.support.faults import fault_proxy
+from tests.support.slip import SLIP, slip_environment
 from tests.support.smtp import links_in
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.one_database
-CLIENT_DIR = Path(__file__).resolve().parents[2] / "client"
 
 
 def slip(stack: Stack, token: str, *arguments: str, config_dir: Path,
          stdin: bytes = b"", cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_SERVER": stack.base_url, "CIPHERSLIP_TOKEN": token,
-                   "CIPHERSLIP_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(CLIENT_DIR)}
-    return subprocess.run([sys.executable, "-m", "cipherslip_cli", *arguments],
-                          env=environment, input=stdin, capture_output=True, timeout=120,
-                          check=False, cwd=cwd)
+    return subprocess.run([sys.executable, *SLIP, *arguments], input=stdin,
+                          env=slip_environment(config_dir, server=stack.base_url, token=token),
+                          capture_output=True, timeout=120, check=False, cwd=cwd)
 
 
 def token_for(stack: Stack, email: str, *scopes: str) -> str:
@@ -176,15 +172,15 @@ def test_revoked_secret_and_revoked_token(stack: Stack, tokens: tuple[str, str],
 def test_completion_scripts_name_every_command() -> None:
     for shell in ("bash", "zsh", "fish"):
         script = subprocess.run(
-            [sys.executable, "-m", "cipherslip_cli", "completion", shell],
-            env={**os.environ, "PYTHONPATH": str(CLIENT_DIR)}, capture_output=True,
+            [sys.executable, *SLIP, "completion", shell],
+            env=slip_environment(Path("/nonexistent")), capture_output=True,
             text=True, check=True).stdout
         for word in ("share", "reveal", "login", "--expires", "--force"):
             assert word.lstrip("-") in script, (shell, word)
     bash = subprocess.run(
         ["bash", "-c", f"source <({sys.executable} -m cipherslip_cli completion bash); "
          "COMP_WORDS=(slip sh); COMP_CWORD=1; _slip; echo ${COMPREPLY[@]}"],
-        env={**os.environ, "PYTHONPATH": str(CLIENT_DIR)}, capture_output=True, text=True,
+        env=slip_environment(Path("/nonexistent")), capture_output=True, text=True,
         check=True).stdout
     assert bash.split() == ["share"]
 
@@ -196,11 +192,9 @@ def test_an_external_recipient_reveals_with_the_emailed_link(
                   "--views", "2", config_dir=tmp_path, stdin=b"vpn: s3cr3t\n")
     assert shared.returncode == 0, shared.stderr
     url = shared.stdout.decode().strip()
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_CONFIG_DIR": str(tmp_path), "PYTHONPATH": str(CLIENT_DIR)}
+    environment = slip_environment(tmp_path)
     guest = subprocess.Popen(
-        [sys.executable, "-m", "cipherslip_cli", "reveal", url, "--email", "guest@partner.test"],
+        [sys.executable, *SLIP, "reveal", url, "--email", "guest@partner.test"],
         env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     [mail] = stack.smtp.mail.wait_for(1)
     [magic_link] = links_in(mail)
@@ -210,7 +204,7 @@ def test_an_external_recipient_reveals_with_the_emailed_link(
     assert b"Paste the sign-in link" in errors
     # A sign-in link works once.
     again = subprocess.run(
-        [sys.executable, "-m", "cipherslip_cli", "reveal", url, "--email", "guest@partner.test"],
+        [sys.executable, *SLIP, "reveal", url, "--email", "guest@partner.test"],
         env=environment, input=magic_link.encode() + b"\n", capture_output=True, timeout=60,
         check=False)
     assert again.returncode == 1 and b"already used" in again.stderr
@@ -233,11 +227,9 @@ def test_a_failed_part_is_sealed_and_sent_again(stack: Stack, tokens: tuple[str,
 
         proxy.fails = fails
         shared = subprocess.run(
-            [sys.executable, "-m", "cipherslip_cli", "share", "--to", "bob@example.com",
+            [sys.executable, *SLIP, "share", "--to", "bob@example.com",
              str(original)], capture_output=True, timeout=120, check=False,
-            env={**{n: v for n, v in os.environ.items() if not n.startswith("CIPHERSLIP_")},
-                 "CIPHERSLIP_SERVER": proxy_url, "CIPHERSLIP_TOKEN": writer,
-                 "CIPHERSLIP_CONFIG_DIR": str(tmp_path), "PYTHONPATH": str(CLIENT_DIR)})
+            env=slip_environment(tmp_path, server=proxy_url, token=writer))
     assert shared.returncode == 0, shared.stderr
     puts = [path.rsplit("/", 1)[1] for method, path in proxy.seen
             if method == "PUT" and "/parts/" in path]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,22 +28,18 @@ from tests.e2e.test_share_file import (
 )
 from tests.e2e.test_share_text import SECRET_TEXT, create_secret, open_as
 from tests.support.moto import MotoServer
+from tests.support.slip import SLIP, slip_environment
 
 pytestmark = pytest.mark.browser
-CLIENT_DIR = Path(__file__).resolve().parents[2] / "client"
 ENV_FILE = ('# staging\nexport DATABASE_URL=postgres://app:pa$$@db/app\n'
             'TLS_KEY="-----BEGIN PRIVATE KEY-----\nMIIEv…\n-----END PRIVATE KEY-----"\n')
 
 
 def slip(base_url: str, token: str, *arguments: str, config_dir: Path,
          stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_SERVER": base_url, "CIPHERSLIP_TOKEN": token,
-                   "CIPHERSLIP_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(CLIENT_DIR)}
-    done = subprocess.run([sys.executable, "-m", "cipherslip_cli", *arguments],
-                          env=environment, input=stdin, capture_output=True, timeout=300,
-                          check=False)
+    done = subprocess.run([sys.executable, *SLIP, *arguments], input=stdin,
+                          env=slip_environment(config_dir, server=base_url, token=token),
+                          capture_output=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr.decode()
     return done
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
-import os
 import re
 import secrets
 import stat
@@ -28,6 +27,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_admin_console import signed_in
 from tests.support.page_checks import check_page
+from tests.support.slip import SLIP, slip_environment
 
 
 class Loopback(http.server.ThreadingHTTPServer):
@@ -91,15 +91,9 @@ def test_approving_in_the_browser_hands_the_cli_a_code_for_a_token(
     assert browser_stack.page_errors == []
 
 
-CLIENT_DIR = Path(__file__).resolve().parents[2] / "client"
-
-
 def slip(*arguments: str, config_dir: Path, **popen: Any) -> subprocess.Popen[str]:
-    environment = {**{name: value for name, value in os.environ.items()
-                      if not name.startswith("CIPHERSLIP_")},
-                   "CIPHERSLIP_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(CLIENT_DIR)}
-    return subprocess.Popen([sys.executable, "-m", "cipherslip_cli", *arguments],
-                            env=environment, text=True, **popen)
+    return subprocess.Popen([sys.executable, *SLIP, *arguments],
+                            env=slip_environment(config_dir), text=True, **popen)
 
 
 def run_slip(*arguments: str, config_dir: Path) -> subprocess.CompletedProcess[str]:

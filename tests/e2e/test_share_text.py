@@ -160,6 +160,20 @@ def test_link_without_its_key_uses_no_view(browser_stack: BrowserStack) -> None:
     assert browser_stack.page_errors == []
 
 
+def test_the_reveal_button_waits_for_the_page_script(browser_stack: BrowserStack) -> None:
+    """A click before the script listens (a slow phone, a busy CI machine) must not vanish:
+    until the script has checked the link, the button is not offered."""
+    base_url = browser_stack.stack.base_url
+    share_url = create_secret(browser_stack.person(), base_url)
+    colleague = browser_stack.person()
+    colleague.route("**/static/dist/reveal.js", lambda route: route.abort())
+    page = open_as(colleague, share_url, "bob@example.com")
+    expect(page.get_by_role("button", name="Reveal content")).to_be_disabled()
+    colleague.unroute("**/static/dist/reveal.js")
+    page.reload()
+    expect(page.get_by_role("button", name="Reveal content")).to_be_enabled()
+
+
 def test_a_damaged_link_says_so_and_uses_no_view_then_the_whole_link_reveals(
     browser_stack: BrowserStack,
 ) -> None:
