@@ -23,6 +23,7 @@ from api.routes import (
     health,
     magic_links,
     metrics,
+    requests,
     secrets,
     shares,
     tokens,
@@ -111,7 +112,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                    magic_links.router, admin.router, downloads.router, users.router,
                    tokens.router, health.router, metrics.router, download_pages.router,
                    admin_pages.router, token_pages.router, cli_pages.router,
-                   cli_login.router):
+                   cli_login.router, requests.router):
         app.include_router(router)
     if settings.slack_enabled:
         # Imported here: deployments without Slack never load Bolt.

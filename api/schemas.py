@@ -245,3 +245,57 @@ class CliTokenBody(Body):
     code: str = Field(min_length=1, max_length=100)
     code_verifier: str = Field(min_length=43, max_length=128)
     redirect_uri: str = Field(min_length=1, max_length=500)
+
+
+class CreateRequestBody(Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"audience": "internal", "responders": ["dba@example.com"],
+         "label": "The staging database password, please", "expected_format": "text",
+         "open_for_seconds": 86400, "answer_expires_in_seconds": 86400,
+         "answer_view_limit": 1},
+    ]})
+    audience: str = "internal"
+    responders: list[str] = Field(max_length=1000)
+    label: str | None = Field(default=None, max_length=2000)
+    expected_format: str | None = None  # null: any format
+    open_for_seconds: int
+    answer_expires_in_seconds: int = 86400
+    answer_view_limit: int | None = 1
+
+
+class StartedRequestOut(BaseModel):
+    id: str
+    request_code: str
+    request_url: str  # without the link key: the browser appends "#<link key>"
+    open_until: datetime
+    open_url: str  # POST the key check here
+
+
+class OpenRequestBody(Body):
+    key_check: EncodedKeyCheck
+
+
+class RequestOut(BaseModel):
+    id: str
+    request_code: str
+    request_url: str
+    role: str  # requester | responder
+    status: str  # open | fulfilled | expired | cancelled
+    label: str | None
+    expected_format: str | None
+    requester_name: str
+    requester_email: str
+    created_at: datetime
+    open_until: datetime
+    answer_expires_in_seconds: int
+    answer_view_limit: int | None
+    key_check: str | None  # base64url: what the responder's browser checks its link against
+    responders: list[str]  # to the requester only
+    answered_by: str | None  # to the requester only
+    answer_share_code: str | None  # to the requester, once answered: reveal it as a share
+
+
+class AnswerBody(Body):
+    format: str = "text"
+    public_key: str = Field(max_length=200)
+    plaintext_size: int | None = None

@@ -28,6 +28,7 @@ from core.services.file_uploads import FileUploadService
 from core.services.identity import BASIC, ClientInfo, Guest, Principal, Viewer
 from core.services.magic_links import MagicLinkService
 from core.services.manage import ManageService
+from core.services.requests import RequestService
 from core.services.reveal import RevealService
 from core.services.sharing import SharingService
 from core.services.tenants import TenantDirectory
@@ -133,6 +134,10 @@ async def sharing_service(request: Request) -> SharingService:
     return _services(request).sharing
 
 
+async def requests_service(request: Request) -> RequestService:
+    return _services(request).requests
+
+
 async def files_service(request: Request) -> FileUploadService:
     return _services(request).files
 
@@ -204,6 +209,7 @@ def _services(request: Request) -> Services:
 
 SharingDep = Annotated[SharingService, Depends(sharing_service)]
 FilesDep = Annotated[FileUploadService, Depends(files_service)]
+RequestsDep = Annotated[RequestService, Depends(requests_service)]
 ManageDep = Annotated[ManageService, Depends(manage_service)]
 RevealDep = Annotated[RevealService, Depends(reveal_service)]
 DownloadsDep = Annotated[DownloadService, Depends(downloads_service)]

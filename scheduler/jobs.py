@@ -23,6 +23,7 @@ from core.db.claims import claim
 from core.db.engine import database_unreachable
 from core.db.models import MagicLink, Secret
 from core.jobs import JobReport
+from core.services import request_states
 from core.services.audit_chain import link_pending
 from core.services.downloads import DOWNLOAD_WINDOW
 from core.services.lifecycle import Lifecycle
@@ -113,9 +114,20 @@ class PurgeJobs:
         report.processed = [str(link_id) for link_id in removed]
         return report
 
+    def close_expired_requests(self) -> JobReport:
+        """Open requests nobody answered in time become expired (their page said so already);
+        requests whose key check never came are dropped."""
+        report = JobReport("close_expired_requests")
+        with self.db() as session:
+            connection = session.connection()
+            closed = request_states.close_expired(connection, self.clock.now())
+            session.commit()
+        report.processed = [f"{closed} requests"] if closed else []
+        return report
+
     def all_jobs(self) -> list[Callable[[], JobReport]]:
         return [self.expire_overdue, self.retry_blob_deletes, self.remove_abandoned_uploads,
-                self.remove_spent_magic_links]
+                self.remove_spent_magic_links, self.close_expired_requests]
 
     def run_all(self) -> list[JobReport]:
         """One pass of every job; one failing job never stops the others, but a database

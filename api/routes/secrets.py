@@ -22,6 +22,7 @@ from api.schemas import (
 )
 from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
+from core.services.sharing import CreatedSecret
 from core.services.uploads import MAX_PART_BYTES
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (
@@ -52,6 +53,11 @@ async def create_secret(
             plaintext_size=body.plaintext_size, draft_token=body.draft,
         ),
     )
+    return created_secret_out(created)
+
+
+def created_secret_out(created: CreatedSecret) -> CreatedSecretOut:
+    """A pending secret as its creator's client needs it next (also a request's answer)."""
     base = f"/api/v1/secrets/{created.secret_id}"
     upload = None
     if created.upload is not None:

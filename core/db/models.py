@@ -92,6 +92,10 @@ class Secret(Base):
     # the blob store's id of the multipart upload in progress.
     declared_size: Mapped[int | None] = mapped_column(BigInteger)
     upload_id: Mapped[str | None] = mapped_column(String(1024))
+    # Set on the answer to a request (its only recipient is the requester): completing it
+    # fulfils the request in the same transaction.
+    request_id: Mapped[str | None] = mapped_column(
+        ForeignKey("secret_requests.id", ondelete="SET NULL"), index=True)
 
     creator: Mapped[User] = relationship(lazy="joined")
     recipients: Mapped[list[SecretRecipient]] = relationship(
@@ -109,6 +113,50 @@ class SecretRecipient(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
 
     secret: Mapped[Secret] = relationship(back_populates="recipients")
+
+
+class SecretRequest(Base):
+    """Someone asked named responders for a secret; the answer is a secret whose only
+    recipient is the requester, encrypted under the request link's key."""
+
+    __tablename__ = "secret_requests"
+    __table_args__ = (
+        Index("ix_secret_requests_tenant_requester", "tenant_id", "requester_id", "created_at"),
+        Index("ix_secret_requests_status_open_until", "status", "open_until"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    request_code: Mapped[str] = mapped_column(String(14), unique=True)
+    requester_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    audience: Mapped[str] = mapped_column(String(16))  # the responders: internal | external
+    label: Mapped[str | None] = mapped_column(String(500))  # the instructions responders see
+    expected_format: Mapped[str | None] = mapped_column(String(8))  # None: any
+    # pending (until its key check arrives) -> open -> fulfilled | expired | cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    open_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    answer_expires_in_seconds: Mapped[int] = mapped_column(Integer)
+    answer_view_limit: Mapped[int | None] = mapped_column(Integer)
+    key_check: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    # Once fulfilled: the answer (a plain id, not a foreign key: the answer points back).
+    answer_secret_id: Mapped[str | None] = mapped_column(String(36))
+    answered_by: Mapped[str | None] = mapped_column(String(320))
+
+    requester: Mapped[User] = relationship(lazy="joined")
+    responders: Mapped[list[SecretRequestResponder]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="SecretRequestResponder.id")
+
+
+class SecretRequestResponder(Base):
+    __tablename__ = "secret_request_responders"
+    __table_args__ = (UniqueConstraint("request_id", "email"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("secret_requests.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320), index=True)
 
 
 class AuditEvent(Base):

@@ -29,6 +29,9 @@ _SENTENCES = {
     audit.REVOKED_ADMIN: "Revoked by an administrator ({who})",
     audit.API_TOKEN_CREATED: "API token created by {who}",
     audit.API_TOKEN_REVOKED: "API token revoked by {who}",
+    audit.REQUEST_CREATED: "Requested by {who}",
+    audit.REQUEST_FULFILLED: "Answered by {who}",
+    audit.REQUEST_CANCELLED: "Request cancelled by {who}",
 }
 
 

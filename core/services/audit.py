@@ -27,6 +27,9 @@ ACCESS_DENIED = "paper_secret_access_denied"
 FILE_DOWNLOADED = "paper_secret_file_downloaded"
 API_TOKEN_CREATED = "paper_secret_api_token_created"  # noqa: S105 - an event name
 API_TOKEN_REVOKED = "paper_secret_api_token_revoked"  # noqa: S105 - an event name
+REQUEST_CREATED = "paper_secret_request_created"
+REQUEST_FULFILLED = "paper_secret_request_fulfilled"
+REQUEST_CANCELLED = "paper_secret_request_cancelled"
 EVENT_NAMES = (SECRET_CREATED, OPENED_INTERNAL, OPENED_EXTERNAL, REVOKED, REVOKED_ADMIN,
                MAGIC_LINK_CREATED, ACCESS_DENIED, FILE_DOWNLOADED, API_TOKEN_CREATED,
                API_TOKEN_REVOKED)

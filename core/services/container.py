@@ -28,6 +28,7 @@ from core.services.lifecycle import Lifecycle
 from core.services.link_preview import LinkPreviews
 from core.services.magic_links import MagicLinkService
 from core.services.manage import ManageService
+from core.services.requests import RequestService
 from core.services.reveal import RevealService
 from core.services.sharing import SharingService
 from core.services.tenants import TenantDirectory
@@ -58,6 +59,7 @@ class Services:
     audit: AuditLog
     lifecycle: Lifecycle
     sharing: SharingService
+    requests: RequestService
     reveal: RevealService
     manage: ManageService
     magic_links: MagicLinkService
@@ -110,6 +112,11 @@ def build_services(
                           notices=settings.slack_enabled)
     api_tokens = ApiTokenService(db=db, clock=clock, random=random, audit_log=audit_log)
     drafts = DraftService(db=db, users=users, clock=clock, random=random)
+    sharing = SharingService(
+        settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,
+        users=users, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
+        files=files, drafts=drafts, lifecycle=lifecycle,
+    )
     return Services(
         settings=settings, engine=engine, db=db, clock=clock, random=random,
         blob_store=blob_store, vault=vault, mailer=mailer, rate_limiter=rate_limiter,
@@ -120,11 +127,10 @@ def build_services(
         api_tokens=api_tokens,
         cli_login=CliLoginService(tokens=api_tokens, store=cache.tokens, random=random),
         lifecycle=lifecycle,
-        sharing=SharingService(
-            settings=settings, engine=engine, db=db, blob_store=blob_store, vault=vault,
-            users=users, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock, random=random,
-            files=files, drafts=drafts, lifecycle=lifecycle,
-        ),
+        sharing=sharing,
+        requests=RequestService(settings=settings, engine=engine, db=db, users=users,
+                                audit_log=audit_log, clock=clock, random=random,
+                                sharing=sharing),
         reveal=RevealService(
             settings=settings, engine=engine, blob_store=blob_store, vault=vault,
             lifecycle=lifecycle, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock,

@@ -60,6 +60,8 @@ class PendingSecret:
     blob_key: str | None
     upload_id: str | None
     declared_size: int | None
+    request_id: str | None  # an answer to this request
+
 
 
 _PENDING_COLUMNS = tuple(field.name for field in fields(PendingSecret))

@@ -1,4 +1,5 @@
-"""Where a secret lives: its share page's path and URL, and its ciphertext's blob keys.
+"""Where a secret lives: its share page's path and URL, its ciphertext's blob keys, and a
+request's page.
 
 The one module that spells either, so that the share page, Slack's unfurls, the API's answers
 and the purge jobs can never disagree about them.
@@ -23,6 +24,18 @@ def share_path(share_code: str) -> str:
 def share_url(base_url: str, share_code: str) -> str:
     """The link's address without its fragment: the browser appends ``#`` and the link key."""
     return base_url.rstrip("/") + share_path(share_code)
+
+
+REQUEST_PATH_PREFIX = "/r/"
+
+
+def request_path(request_code: str) -> str:
+    return f"{REQUEST_PATH_PREFIX}{request_code}"
+
+
+def request_url(base_url: str, request_code: str) -> str:
+    """A request's address without its fragment (the requester's browser appends the key)."""
+    return base_url.rstrip("/") + request_path(request_code)
 
 
 def share_code_of(url: str, base_url: str) -> str | None:

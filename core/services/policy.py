@@ -76,19 +76,21 @@ def split_email_list(text: str) -> list[str]:
     return [entry.strip() for entry in re.split(r"[,;\n]", text) if entry.strip()]
 
 
-def normalize_recipients(raw: list[str], *, maximum: int) -> list[str]:
-    """Validated, lower-cased, de-duplicated (first occurrence wins) recipient emails."""
+def normalize_recipients(raw: list[str], *, maximum: int, field: str = "recipients",
+                         per: str = "secret") -> list[str]:
+    """Validated, lower-cased, de-duplicated (first occurrence wins) emails: a secret's
+    recipients, or (``field="responders"``, ``per="request"``) a request's responders."""
+    noun = field.removesuffix("s")
     emails: list[str] = []
     for entry in raw:
-        email = normalize_email(entry)
+        email = normalize_email(entry, field=field)
         if email not in emails:
             emails.append(email)
     if not emails:
-        raise InvalidInput("add at least one recipient", field="recipients")
+        raise InvalidInput(f"add at least one {noun}", field=field)
     if len(emails) > maximum:
-        raise InvalidInput(
-            f"at most {maximum} recipients per secret, got {len(emails)}", field="recipients"
-        )
+        raise InvalidInput(f"at most {maximum} {field} per {per}, got {len(emails)}",
+                           field=field)
     return emails
 
 

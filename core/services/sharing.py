@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, cast
 
 from cipherslip_crypto.sharecode import generate_share_code
-from sqlalchemy import Engine, Insert, String, Table, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, Insert, String, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,13 +21,14 @@ from core.clock import Clock, RandomSource
 from core.db.engine import autocommit_connection, transaction
 from core.db.models import Secret, SecretRecipient
 from core.errors import Conflict, InvalidInput, RateLimited
-from core.services import audit, notices, policy
+from core.services import audit, notices, policy, request_states
 from core.services.audit import Actor, AuditLog
 from core.services.drafts import DraftService
-from core.services.file_uploads import FileUploadService, UploadInfo, own_pending
+from core.services.file_uploads import FileUploadService, PendingSecret, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
 from core.services.lifecycle import Lifecycle
 from core.services.locations import new_blob_key, share_url
+from core.services.request_records import answered_request
 from core.services.states import ACTIVE, FILE, INTERNAL, PENDING
 from core.services.users import UserDirectory
 from core.settings import Settings
@@ -42,7 +43,7 @@ _RECIPIENT_INSERT = insert(_RECIPIENTS)
 _STORED_COLUMNS = frozenset({
     "id", "tenant_id", "share_code", "creator_id", "audience", "secret_type", "label",
     "status", "view_limit", "views_used", "created_at", "expires_at", "wrapped_key",
-    "blob_key", "upload_id", "declared_size",
+    "blob_key", "upload_id", "declared_size", "request_id",
 })
 
 
@@ -81,7 +82,10 @@ class SharingService:
     drafts: DraftService
     lifecycle: Lifecycle
 
-    def create(self, principal: Principal, request: policy.NewSecretRequest) -> CreatedSecret:
+    def create(self, principal: Principal, request: policy.NewSecretRequest, *,
+               answering: str | None = None) -> CreatedSecret:
+        """``answering``: the id of the request this secret answers (``RequestService`` has
+        checked the principal may answer it)."""
         # Validate first: a refused request must not count against the creator.
         secret_type, recipients, label = policy.check_new_secret(request)
         outsiders: list[str] = []
@@ -120,6 +124,7 @@ class SharingService:
             "created_at": now, "expires_at": expires_at, "wrapped_key": new_key.wrapped_key,
             "blob_key": blob_key, "upload_id": upload_id,
             "declared_size": request.plaintext_size if secret_type == FILE else None,
+            "request_id": answering,
         }
         for _attempt in range(5):
             share_code = generate_share_code(self.random)
@@ -193,12 +198,19 @@ class SharingService:
                     blob_key=blob_key,
                     content_size=content_size, event=event)
 
-            if self.settings.slack_enabled:
-                with transaction(connection):
-                    activated_at = activate()
-                    if activated_at is not None:
-                        notices.open_notice(connection, secret, activated_at,
-                                            self.drafts.slack_owner(connection, secret.id))
+            if self.settings.slack_enabled or secret.request_id is not None:
+                try:
+                    with transaction(connection):
+                        activated_at = activate()
+                        if activated_at is not None and secret.request_id is not None:
+                            self._fulfil(connection, secret, principal, client, activated_at)
+                        if activated_at is not None and self.settings.slack_enabled:
+                            notices.open_notice(connection, secret, activated_at,
+                                                self.drafts.slack_owner(connection, secret.id))
+                except Conflict:
+                    if secret.secret_type != FILE:
+                        self.blob_store.delete(blob_key)
+                    raise
             else:
                 activated_at = activate()
             if activated_at is None:
@@ -210,6 +222,23 @@ class SharingService:
                 raise Conflict("this secret is no longer pending")
         return CompletedSecret(secret.id, secret.share_code, ACTIVE,
                                share_url(self.settings.base_url, secret.share_code))
+
+
+    def _fulfil(self, connection: Connection, secret: PendingSecret, principal: Principal,
+                client: ClientInfo, now: datetime) -> None:
+        """The answer's activation fulfils its request, in the same transaction, or neither
+        happens (the request was answered, cancelled or closed meanwhile)."""
+        assert secret.request_id is not None
+        request = answered_request(connection, secret.request_id)
+        event = self.audit_log.values(
+            audit.REQUEST_FULFILLED, tenant_id=principal.tenant_id,
+            actor=Actor(principal.email, principal.user_id), client=client, secret=request,
+            status_detail=f"answer {secret.share_code}")
+        if not request_states.fulfil(connection, secret.request_id, answer_secret_id=secret.id,
+                                     answered_by=principal.email, now=now, event=event):
+            raise Conflict("this request was already answered, cancelled or closed; your "
+                           "answer was not kept")
+        self.audit_log.counted(event)
 
 
 @cache

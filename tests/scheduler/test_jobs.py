@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.blobstore.factory import create_blob_store
 from core.blobstore.local import LocalBlobStore
+from core.clock import as_utc
 from core.db.engine import create_db_engine, create_session_factory
-from core.db.models import AuditEvent, MagicLink, Secret
+from core.db.models import AuditEvent, MagicLink, Secret, SecretRequest
 from core.services.audit import AuditLog
 from core.services.lifecycle import Lifecycle
 from core.settings import Settings
@@ -239,3 +240,28 @@ def test_two_schedulers_share_the_work_without_overlap(postgres_url: str, tmp_pa
     finally:
         empty_all_tables(db.kw["bind"])
         db.kw["bind"].dispose()
+
+
+def test_open_requests_past_their_time_expire_and_unconfirmed_ones_go(world: World) -> None:
+    def request(code: str, status: str, open_for: timedelta) -> str:
+        request_id = str(uuid.uuid4())
+        with world.db.begin() as session:
+            session.add(SecretRequest(
+                id=request_id, tenant_id="default", request_code=code,
+                requester_id=world.creator_id, audience="internal", status=status,
+                created_at=START, open_until=START + open_for, answer_expires_in_seconds=3600))
+        return request_id
+
+    due = request("AAAA-AAAA-AAAA", "open", timedelta(hours=1))
+    still_open = request("BBBB-BBBB-BBBB", "open", timedelta(days=2))
+    unconfirmed = request("CCCC-CCCC-CCCC", "pending", timedelta(days=2))
+    world.clock.advance(timedelta(hours=3))
+    assert world.jobs.close_expired_requests().processed == ["1 requests"]
+    with world.db() as session:
+        statuses = dict(session.execute(select(SecretRequest.id, SecretRequest.status)).all())
+        ended = session.get(SecretRequest, due)
+        assert ended is not None and ended.ended_at is not None
+        assert as_utc(ended.ended_at) == START + timedelta(hours=1)
+    assert statuses == {due: "expired", still_open: "open"}
+    assert unconfirmed not in statuses
+    assert world.jobs.close_expired_requests().processed == []  # nothing twice

@@ -10,7 +10,7 @@ import httpx
 from cipherslip_crypto import csl1, hpke
 from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from cipherslip_crypto.kdf import derive_key_check
-from cipherslip_crypto.meta import ContentMeta, open_meta, seal_meta
+from cipherslip_crypto.meta import ContentMeta, Format, open_meta, seal_meta
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -159,16 +159,30 @@ class BrowserLikeClient(FileClientMixin):
     def create_text(self, text: str, recipients: list[str], **fields: Any) -> ShareLink:
         response, private_key = self.start_secret(recipients, **fields)
         assert response.status_code == 201, response.text
-        created = response.json()
+        return self.complete_text(response.json(), private_key, text, os.urandom(32),
+                                  fields.get("format", "text"))
+
+    def answer_request(self, request_code: str, text: str, link_key: bytes,
+                       content_format: Format = "text") -> ShareLink:
+        """What a responder's browser does: reserve the answer, encrypt under the request
+        link's key, complete (which fulfils the request)."""
+        private_key, public_raw = new_key_pair()
+        response = self.api("POST", f"/api/v1/requests/{request_code}/answer", json={
+            "format": content_format, "public_key": b64url_encode(public_raw)})
+        if response.status_code != 201:
+            raise RevealFailed(response)
+        return self.complete_text(response.json(), private_key, text, link_key, content_format)
+
+    def complete_text(self, created: dict[str, Any], private_key: Any, text: str,
+                      link_key: bytes, content_format: Format) -> ShareLink:
         data_key = hpke.open_data_key(
             b64url_decode(created["sealed_key"]), private_key, created["id"], "create"
         )
-        link_key = os.urandom(32)
         plaintext = text.encode()
         header = csl1.StreamHeader.generate(SystemRandom())
         stream = csl1.encrypt(plaintext, link_key, data_key, created["id"], header)
         sealed_meta = seal_meta(
-            ContentMeta(format=fields.get("format", "text"), name=None,
+            ContentMeta(format=content_format, name=None,
                         type="text/plain; charset=utf-8", size=len(plaintext)),
             link_key, data_key, created["id"], header.salt,
         )
@@ -176,7 +190,8 @@ class BrowserLikeClient(FileClientMixin):
                         json={"sealed_meta": b64url_encode(sealed_meta),
                               "key_check": _key_check(link_key, created["id"]),
                               "content": b64url_encode(stream)})
-        assert done.status_code == 200, done.text
+        if done.status_code != 200:
+            raise RevealFailed(done)
         return ShareLink(f"{done.json()['share_url']}#{b64url_encode(link_key)}",
                          created["share_code"], created["id"], link_key)
 

@@ -1,0 +1,248 @@
+"""Requests: a signed-in requester asks named responders for a secret (SPEC §1 *Request*).
+
+The requester's browser makes the link key and the request's key check; the server keeps the
+request's options and who may answer. A responder's answer is an ordinary secret, made through
+``SharingService`` with the requester as its only recipient and the request's limits, and
+completing it fulfils the request in the same transaction (``request_states.fulfil``).
+Statuses change only in ``core.services.request_states``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cipherslip_crypto.meta import FORMATS
+from cipherslip_crypto.sharecode import generate_share_code, normalize_share_code
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clock import Clock, RandomSource
+from core.db.engine import autocommit_connection, transaction
+from core.db.models import Secret, SecretRequest, SecretRequestResponder
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from core.services import audit, policy, request_states
+from core.services.audit import AuditLog, actor_of
+from core.services.identity import ClientInfo, Principal
+from core.services.request_records import audited
+from core.services.request_states import RequestStatus, effective_status
+from core.services.sharing import CreatedSecret, SharingService
+from core.services.states import EXTERNAL, INTERNAL
+from core.services.users import UserDirectory
+from core.settings import Settings
+
+RESPONDERS_MAX = 64
+INSTRUCTIONS_MAX_CHARS = 500
+OPEN_MIN, OPEN_MAX = timedelta(hours=1), timedelta(days=7)
+REQUESTER, RESPONDER = "requester", "responder"
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    audience: str  # of the responders: internal (org users) or external (email addresses)
+    responders: list[str]
+    label: str | None
+    expected_format: str | None  # None: any format
+    open_for_seconds: int
+    answer_expires_in_seconds: int
+    answer_view_limit: int | None
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A request as the requester or one of its responders sees it."""
+
+    request_id: str
+    request_code: str
+    role: str  # requester | responder
+    status: RequestStatus
+    label: str | None
+    expected_format: str | None
+    requester_name: str
+    requester_email: str
+    created_at: datetime
+    open_until: datetime
+    answer_expires_in_seconds: int
+    answer_view_limit: int | None
+    key_check: bytes | None
+    responders: list[str]  # the requester's view only
+    answered_by: str | None
+    answer_share_code: str | None  # the requester's view, once fulfilled
+
+
+def check_new_request(request: NewRequest) -> tuple[list[str], str | None]:
+    """The rules of a request (and of its answer, as SPEC §2): responders and label back."""
+    if request.audience not in (INTERNAL, EXTERNAL):
+        raise InvalidInput("audience must be 'internal' (team members) or 'external' (email "
+                           "addresses)", field="audience")
+    responders = policy.normalize_recipients(request.responders, maximum=RESPONDERS_MAX,
+                                             field="responders", per="request")
+    label = (request.label or "").strip() or None
+    if label is not None and len(label) > INSTRUCTIONS_MAX_CHARS:
+        raise InvalidInput(f"the instructions are at most {INSTRUCTIONS_MAX_CHARS} characters, "
+                           f"got {len(label)}", field="label")
+    if request.expected_format is not None and request.expected_format not in FORMATS:
+        raise InvalidInput(f"expected_format is one of {', '.join(FORMATS)}, or null "
+                           "for any", field="expected_format")
+    if not OPEN_MIN.total_seconds() <= request.open_for_seconds <= OPEN_MAX.total_seconds():
+        raise InvalidInput("a request stays open from 1 hour to 7 days",
+                           field="open_for_seconds")
+    policy.check_expiry(request.answer_expires_in_seconds)
+    policy.check_view_limit(request.answer_view_limit)
+    return responders, label
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestService:
+    settings: Settings
+    engine: Engine
+    db: sessionmaker[Session]
+    users: UserDirectory
+    audit_log: AuditLog
+    clock: Clock
+    random: RandomSource
+    sharing: SharingService
+
+    def start(self, principal: Principal, new: NewRequest) -> tuple[str, str, datetime]:
+        """A pending request: (id, code, open until). Its key check comes next (``open``):
+        the browser derives it from the link key and this id."""
+        responders, label = check_new_request(new)
+        if new.audience == EXTERNAL:
+            raise InvalidInput("requests to external addresses are not available yet; ask "
+                               "colleagues in your organization", field="audience")
+        with self.db() as session:
+            outsiders = self.users.non_org_emails(session, principal.tenant_id, responders)
+        if outsiders:
+            raise InvalidInput("not members of your organization: " + ", ".join(outsiders),
+                               field="responders")
+        now = self.clock.now()
+        request_id = str(uuid.UUID(bytes=self.random.token_bytes(16), version=4))
+        open_until = now + timedelta(seconds=new.open_for_seconds)
+        for _attempt in range(5):
+            code = generate_share_code(self.random)
+            try:
+                with self.db.begin() as session:
+                    session.add(SecretRequest(
+                        id=request_id, tenant_id=principal.tenant_id, request_code=code,
+                        requester_id=principal.user_id, audience=new.audience, label=label,
+                        expected_format=new.expected_format, status=RequestStatus.PENDING,
+                        created_at=now, open_until=open_until,
+                        answer_expires_in_seconds=new.answer_expires_in_seconds,
+                        answer_view_limit=new.answer_view_limit,
+                        responders=[SecretRequestResponder(email=email)
+                                    for email in responders]))
+                return request_id, code, open_until
+            except IntegrityError:  # a 60-bit code collision: draw again
+                continue
+        raise Conflict("could not allocate a request code; try again")
+
+    def open(self, principal: Principal, request_id: str, key_check: bytes,
+             client: ClientInfo) -> RequestView:
+        """pending → open, with the key check the requester's browser derived."""
+        policy.check_key_check(key_check)
+        with self.db() as session:
+            request = session.get(SecretRequest, request_id)
+            if request is None or request.tenant_id != principal.tenant_id or (
+                    request.requester_id != principal.user_id):
+                raise NotFound("no such request of yours")
+            event = self.audit_log.values(
+                audit.REQUEST_CREATED, tenant_id=principal.tenant_id,
+                actor=actor_of(principal), client=client, secret=audited(request))
+        with autocommit_connection(self.engine) as connection, transaction(connection):
+            if not request_states.confirm(connection, request_id, principal.user_id,
+                                          key_check=key_check, now=self.clock.now(),
+                                          event=event):
+                raise Conflict("this request is already open, or was not confirmed within "
+                               "an hour; start over")
+        self.audit_log.counted(event)
+        return self.view(principal, request.request_code, client)
+
+    def _load(self, session: Session, principal: Principal, code_text: str) -> SecretRequest:
+        code = normalize_share_code(code_text)
+        request = session.scalar(select(SecretRequest).where(
+            SecretRequest.request_code == code, SecretRequest.tenant_id == principal.tenant_id))
+        if request is None or request.status == RequestStatus.PENDING:
+            raise NotFound("no request has this code")
+        return request
+
+    def _role(self, session: Session, principal: Principal, request: SecretRequest,
+              client: ClientInfo) -> str:
+        if request.requester_id == principal.user_id:
+            return REQUESTER
+        if principal.email in {responder.email for responder in request.responders}:
+            return RESPONDER
+        self.audit_log.record(session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
+                              actor=actor_of(principal), client=client,
+                              secret=audited(request), status=audit.FAILURE,
+                              status_detail="not_a_responder")
+        session.commit()
+        raise AccessDenied("this request was not sent to you")
+
+    def view(self, principal: Principal, code: str, client: ClientInfo) -> RequestView:
+        with self.db() as session:
+            request = self._load(session, principal, code)
+            role = self._role(session, principal, request, client)
+            answer_code = None
+            if role == REQUESTER and request.answer_secret_id is not None:
+                answer_code = session.scalar(select(Secret.share_code).where(
+                    Secret.id == request.answer_secret_id))
+            return RequestView(
+                request_id=request.id, request_code=request.request_code, role=role,
+                status=effective_status(request.status, request.open_until, self.clock.now()),
+                label=request.label, expected_format=request.expected_format,
+                requester_name=request.requester.name,
+                requester_email=request.requester.email, created_at=request.created_at,
+                open_until=request.open_until,
+                answer_expires_in_seconds=request.answer_expires_in_seconds,
+                answer_view_limit=request.answer_view_limit, key_check=request.key_check,
+                responders=([responder.email for responder in request.responders]
+                            if role == REQUESTER else []),
+                answered_by=request.answered_by if role == REQUESTER else None,
+                answer_share_code=answer_code)
+
+    def start_answer(self, principal: Principal, code: str, client: ClientInfo, *,
+                     content_format: str, public_key: bytes,
+                     plaintext_size: int | None) -> CreatedSecret:
+        """A responder's answer, pending like any new secret: its only recipient is the
+        requester, its limits the request's. Completing it fulfils the request."""
+        view = self.view(principal, code, client)
+        if view.role != RESPONDER:
+            raise AccessDenied("only the people asked can answer a request")
+        if view.status != RequestStatus.OPEN:
+            raise Conflict(f"this request is {view.status}; it takes no answer")
+        if view.expected_format is not None and content_format != view.expected_format:
+            raise InvalidInput(f"this request asks for {view.expected_format}",
+                               field="format")
+        return self.sharing.create(principal, policy.NewSecretRequest(
+            audience=INTERNAL, recipients=[view.requester_email], format=content_format,
+            label=view.label[:policy.LABEL_MAX_CHARS] if view.label else None,
+            expires_in_seconds=view.answer_expires_in_seconds,
+            view_limit=view.answer_view_limit, public_key=public_key,
+            plaintext_size=plaintext_size), answering=view.request_id)
+
+    def cancel(self, principal: Principal, code: str, client: ClientInfo) -> RequestView:
+        with self.db() as session:
+            request = self._load(session, principal, code)
+            if request.requester_id != principal.user_id:
+                raise AccessDenied("only its requester can cancel a request")
+            event = self.audit_log.values(
+                audit.REQUEST_CANCELLED, tenant_id=principal.tenant_id,
+                actor=actor_of(principal), client=client, secret=audited(request))
+        with autocommit_connection(self.engine) as connection, transaction(connection):
+            now = self.clock.now()
+            if not request_states.cancel(connection, request.id, principal.user_id, now, event):
+                status = effective_status(request.status, request.open_until, now)
+                raise Conflict(f"this request is already {status}")
+        self.audit_log.counted(event)
+        return self.view(principal, code, client)
+
+    def list_own(self, principal: Principal) -> list[RequestView]:
+        with self.db() as session:
+            codes = session.scalars(select(SecretRequest.request_code).where(
+                SecretRequest.tenant_id == principal.tenant_id,
+                SecretRequest.requester_id == principal.user_id,
+                SecretRequest.status != RequestStatus.PENDING,
+            ).order_by(SecretRequest.created_at.desc()).limit(200)).all()
+        return [self.view(principal, code, ClientInfo(None, None)) for code in codes]

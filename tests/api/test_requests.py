@@ -1,0 +1,171 @@
+"""Requests over the JSON API, against the real api and vault: alice asks bob for a secret,
+bob answers once under the request link's key, alice reveals the answer as a share; carol is
+refused (audited), a second answer is refused, a cancelled or expired request takes none, and
+every event is in the audit log."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from cipherslip_crypto.encoding import b64url_decode, b64url_encode
+from cipherslip_crypto.kdf import derive_key_check
+from sqlalchemy import select
+
+from core.db.models import AuditEvent, Secret, SecretRequest
+from tests.support.client import BrowserLikeClient, RevealFailed, ShareLink, new_key_pair
+from tests.support.stack import Stack
+
+ASK = {"audience": "internal", "responders": ["bob@example.com"],
+       "label": "The staging database password, please", "expected_format": None,
+       "open_for_seconds": 86400, "answer_expires_in_seconds": 3600, "answer_view_limit": 1}
+
+
+def open_request(alice: BrowserLikeClient, **changes: Any) -> tuple[dict[str, Any], bytes]:
+    """What the requester's browser does: reserve, make the link key, send its key check."""
+    started = alice.api("POST", "/api/v1/requests", json={**ASK, **changes})
+    assert started.status_code == 201, started.text
+    link_key = os.urandom(32)
+    opened = alice.api("POST", started.json()["open_url"], json={
+        "key_check": b64url_encode(derive_key_check(link_key, started.json()["id"]))})
+    assert opened.status_code == 200, opened.text
+    return opened.json(), link_key
+
+
+def refusal(call: Callable[..., object], *arguments: object) -> httpx.Response:
+    """The api's answer to a step that must be refused."""
+    with pytest.raises(RevealFailed) as refused:
+        call(*arguments)
+    return refused.value.response
+
+
+def events(stack: Stack, activity: str) -> list[AuditEvent]:
+    with stack.services.db() as session:
+        return list(session.scalars(select(AuditEvent).where(
+            AuditEvent.activity_name == activity).order_by(AuditEvent.id)))
+
+
+def test_ask_answer_once_and_read_the_answer(stack: Stack) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    request, link_key = open_request(alice)
+    code = request["request_code"]
+    assert request["request_url"] == f"{stack.base_url}/r/{code}"
+    assert (request["role"], request["status"]) == ("requester", "open")
+    assert request["responders"] == ["bob@example.com"]
+
+    # The responder sees who asks and why, and the key check to test the link against.
+    seen = bob.api("GET", f"/api/v1/requests/{code.lower()}").json()
+    assert (seen["role"], seen["status"], seen["requester_email"]) == (
+        "responder", "open", "alice@example.com")
+    assert seen["label"] == ASK["label"] and seen["responders"] == []
+    assert b64url_decode(seen["key_check"]) == derive_key_check(link_key, seen["id"])
+
+    answer = bob.answer_request(code, "pg: hunter2", link_key)
+    assert refusal(bob.answer_request, code, "second", link_key).status_code == 409  # once
+
+    read = alice.api("GET", f"/api/v1/requests/{code}").json()
+    assert (read["status"], read["answered_by"]) == ("fulfilled", "bob@example.com")
+    assert read["answer_share_code"] == answer.share_code
+    assert alice.reveal(ShareLink("", answer.share_code, answer.secret_id, link_key)) == (
+        "pg: hunter2")
+    with stack.services.db() as session:
+        secret = session.get(Secret, answer.secret_id)
+        assert secret is not None and secret.request_id == request["id"]
+        assert [r.email for r in secret.recipients] == ["alice@example.com"]
+        assert secret.status == "burned"  # one view, as the request said
+    [created] = events(stack, "paper_secret_request_created")
+    [fulfilled] = events(stack, "paper_secret_request_fulfilled")
+    assert (created.actor_email, created.share_code, created.secret_type) == (
+        "alice@example.com", code, "request")
+    assert (fulfilled.actor_email, fulfilled.status_detail) == (
+        "bob@example.com", f"answer {answer.share_code}")
+
+
+def test_outsiders_are_refused_and_audited(stack: Stack) -> None:
+    alice, carol = stack.user("alice@example.com"), stack.user("carol@example.com")
+    request, link_key = open_request(alice)
+    code = request["request_code"]
+    assert carol.api("GET", f"/api/v1/requests/{code}").status_code == 403
+    assert refusal(carol.answer_request, code, "x", link_key).status_code == 403
+    # The requester cannot answer her own request either.
+    assert refusal(alice.answer_request, code, "x", link_key).status_code == 403
+    denied = events(stack, "paper_secret_access_denied")
+    assert [(event.actor_email, event.status_detail) for event in denied][:1] == [
+        ("carol@example.com", "not_a_responder")]
+    assert stack.user("alice@example.com").api(
+        "GET", f"/api/v1/requests/{code}").json()["status"] == "open"
+
+
+def test_cancelled_and_expired_requests_take_no_answer(stack: Stack) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    request, link_key = open_request(alice)
+    code = request["request_code"]
+    assert bob.api("POST", f"/api/v1/requests/{code}/cancel").status_code == 403
+    cancelled = alice.api("POST", f"/api/v1/requests/{code}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert refusal(bob.answer_request, code, "x", link_key).status_code == 409
+    assert alice.api("POST", f"/api/v1/requests/{code}/cancel").status_code == 409
+    [event] = events(stack, "paper_secret_request_cancelled")
+    assert event.actor_email == "alice@example.com"
+
+    later, later_key = open_request(alice)
+    with stack.services.db.begin() as session:
+        row = session.get(SecretRequest, later["id"])
+        assert row is not None
+        row.open_until = row.created_at - timedelta(seconds=1)
+    assert bob.api("GET", f"/api/v1/requests/{later['request_code']}").json()[
+        "status"] == "expired"
+    assert refusal(bob.answer_request, later["request_code"], "x", later_key
+                   ).status_code == 409
+
+
+def test_an_answer_started_before_a_cancel_is_not_kept(stack: Stack) -> None:
+    """The race the fulfil-in-one-transaction rule exists for."""
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    request, link_key = open_request(alice)
+    code = request["request_code"]
+    private_key, public_raw = new_key_pair()
+    reserved = bob.api("POST", f"/api/v1/requests/{code}/answer", json={
+        "format": "text", "public_key": b64url_encode(public_raw)})
+    assert reserved.status_code == 201, reserved.text
+    assert alice.api("POST", f"/api/v1/requests/{code}/cancel").status_code == 200
+    late = refusal(bob.complete_text, reserved.json(), private_key, "too late", link_key,
+                   "text")
+    assert late.status_code == 409 and "not kept" in late.json()["error"]["message"]
+    with stack.services.db() as session:
+        answer = session.get(Secret, reserved.json()["id"])
+        assert answer is not None and answer.status == "pending"  # never activated
+    assert stack.stored_blobs(reserved.json()["id"]) == []
+    assert alice.api("GET", f"/api/v1/requests/{code}").json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"responders": []}, "responders"),
+    ({"responders": ["stranger@elsewhere.test"]}, "responders"),
+    ({"label": "x" * 501}, "label"),
+    ({"expected_format": "xml"}, "expected_format"),
+    ({"open_for_seconds": 60}, "open_for_seconds"),
+    ({"open_for_seconds": 8 * 86400}, "open_for_seconds"),
+    ({"answer_view_limit": 0}, "view_limit"),
+])
+def test_bad_requests_are_refused_and_nothing_is_stored(stack: Stack, change: dict[str, Any],
+                                                        field: str) -> None:
+    alice = stack.user("alice@example.com")
+    refused = alice.api("POST", "/api/v1/requests", json={**ASK, **change})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"].get("field") == field
+    assert alice.api("GET", "/api/v1/requests").json() == []
+
+
+def test_a_wrong_format_answer_is_refused(stack: Stack) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    request, link_key = open_request(alice, expected_format="env")
+    assert refusal(bob.answer_request, request["request_code"], "x", link_key, "text"
+                   ).status_code == 422
+    bob.answer_request(request["request_code"], "A=1\n", link_key, "env")
+    [listed] = alice.api("GET", "/api/v1/requests").json()
+    assert (listed["status"], listed["answered_by"]) == ("fulfilled", "bob@example.com")
