@@ -11,23 +11,14 @@
 import { FILE_MAX_BYTES } from "../files/plan.js";
 import { formatBytes } from "../files/progress.js";
 import { Aborted, uploadFile } from "../files/upload.js";
-import { mediaTypeFor, validateContent } from "../formats/index.js";
-import {
-  decodeBase64url,
-  encodeBase64url,
-  encodeLinkKey,
-  encryptContent,
-  generateLinkKey,
-  newRecipientKeyPair,
-  openDataKey,
-  deriveKeyCheck,
-  sealMeta,
-} from "../lib/index.js";
+import { validateContent } from "../formats/index.js";
+import { encodeBase64url, encodeLinkKey, generateLinkKey, newRecipientKeyPair } from "../lib/index.js";
 import { ApiError, apiRequest } from "../ui/api.js";
 import { byId, copyText, hide, show, showMessage } from "../ui/dom.js";
 import { localTime, relativeTime } from "../ui/times.js";
 import { ProgressView } from "../ui/progress.js";
 import { RecipientField } from "../ui/recipients.js";
+import { abandon, sealAndComplete } from "../ui/sealing.js";
 
 const form = /** @type {HTMLFormElement} */ (byId("create-form"));
 const limits = {
@@ -203,31 +194,11 @@ async function encryptAndUpload(signal) {
   });
   // The draft is used up now; a retry after a failed upload is a plain new secret.
   delete form.dataset.draft;
-  const dataKey = await openDataKey(keyPair, decodeBase64url(created.sealed_key), created.id, "create");
   const linkKey = generateLinkKey();
   try {
-    let salt;
-    /** @type {import("../lib/meta.js").ContentMeta} */
-    let meta;
-    /** @type {Uint8Array | null} a text's stream travels with the completion */
-    let stream = null;
-    if (file) {
-      salt = await uploadWithProgress(file, created, linkKey, dataKey, signal);
-      meta = { format, name: file.name, type: file.type || "application/octet-stream", size: file.size };
-    } else {
-      const text = /** @type {Uint8Array} */ (plaintext);
-      stream = await encryptContent(text, linkKey, dataKey, created.id);
-      salt = stream.subarray(8, 24);
-      meta = { format, name: null, type: mediaTypeFor(/** @type {import("../formats/files.js").TextFormat} */ (format)),
-        size: text.length };
-      text.fill(0);
-    }
-    const sealedMeta = await sealMeta(meta, linkKey, dataKey, created.id, salt);
-    const keyCheck = await deriveKeyCheck(linkKey, created.id);
-    const completed = await apiRequest("POST", created.complete_url, {
-      sealed_meta: encodeBase64url(sealedMeta),
-      key_check: encodeBase64url(keyCheck),
-      ...(stream ? { content: encodeBase64url(stream) } : {}),
+    const completed = await sealAndComplete({
+      created, keyPair, linkKey, content: { format, text: plaintext, file },
+      uploadFile: (chosen, reserved, key, dataKey) => uploadWithProgress(chosen, reserved, key, dataKey, signal),
     });
     return { shareUrl: `${completed.share_url}#${encodeLinkKey(linkKey)}`,
       expiresAt: created.expires_at };
@@ -235,20 +206,7 @@ async function encryptAndUpload(signal) {
     if (file) await abandon(created.id);
     throw error;
   } finally {
-    dataKey.fill(0);
     linkKey.fill(0);
-  }
-}
-
-/**
- * Drop a file secret that will never be completed, with whatever was uploaded of it.
- * @param {string} secretId
- */
-async function abandon(secretId) {
-  try {
-    await apiRequest("DELETE", `/api/v1/secrets/${secretId}`);
-  } catch {
-    // The scheduler removes uploads not completed within an hour anyway.
   }
 }
 
