@@ -47,7 +47,7 @@ from http_layer.errors import (
 from http_layer.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
 from http_layer.sessions import ServerSideSessionMiddleware
 from http_layer.tokens import ApiTokenMiddleware
-from web import admin_pages, cli_pages, download_pages, pages, token_pages
+from web import admin_pages, cli_pages, download_pages, pages, request_pages, token_pages
 
 # JSON bodies and forms are small: 128 recipients at 320 characters each fit in 64 KiB.
 FORM_AND_JSON_LIMIT = 64 * 1024
@@ -112,7 +112,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                    magic_links.router, admin.router, downloads.router, users.router,
                    tokens.router, health.router, metrics.router, download_pages.router,
                    admin_pages.router, token_pages.router, cli_pages.router,
-                   cli_login.router, requests.router):
+                   cli_login.router, requests.router, request_pages.router):
         app.include_router(router)
     if settings.slack_enabled:
         # Imported here: deployments without Slack never load Bolt.

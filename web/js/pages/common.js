@@ -11,13 +11,21 @@
  */
 
 import { confirmDestructiveForms } from "../ui/confirm.js";
-import { stashFragment } from "../ui/linkkeys.js";
+import { requestSlot, stashFragment } from "../ui/linkkeys.js";
 import { localizeTimes } from "../ui/times.js";
 
 const shareCode = /^\/s\/([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$/.exec(window.location.pathname);
 if (shareCode) {
   stashFragment(shareCode[1]);
   window.addEventListener("hashchange", () => stashFragment(shareCode[1]));
+}
+
+// A request page (/r/CODE) likewise: its key answers the request, and opens its answer.
+const requestCode = /^\/r\/([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$/.exec(window.location.pathname);
+if (requestCode) {
+  const slot = requestSlot(requestCode[1]);
+  stashFragment(slot);
+  window.addEventListener("hashchange", () => stashFragment(slot));
 }
 
 confirmDestructiveForms(document);

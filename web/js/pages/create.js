@@ -11,10 +11,10 @@
 import { FILE_MAX_BYTES } from "../files/plan.js";
 import { formatBytes } from "../files/progress.js";
 import { Aborted, uploadFile } from "../files/upload.js";
-import { validateContent } from "../formats/index.js";
 import { encodeBase64url, encodeLinkKey, generateLinkKey, newRecipientKeyPair } from "../lib/index.js";
 import { ApiError, apiRequest } from "../ui/api.js";
 import { byId, copyText, hide, show, showMessage } from "../ui/dom.js";
+import { checkFormatInto } from "../ui/formaterrors.js";
 import { localTime, relativeTime } from "../ui/times.js";
 import { ProgressView } from "../ui/progress.js";
 import { RecipientField } from "../ui/recipients.js";
@@ -105,24 +105,8 @@ fileInput.addEventListener("change", () => {
  */
 function checkFormat() {
   const format = /** @type {"text"|"json"|"yaml"|"env"} */ (formatSelect.value);
-  const result = validateContent(format, content.value);
-  if (result.ok) {
-    hide(formatErrors);
-    return true;
-  }
   const name = formatSelect.selectedOptions[0].textContent?.split(" ")[0] ?? format;
-  formatErrors.replaceChildren(...result.errors.map((error) => {
-    const item = document.createElement("li");
-    const where = error.column ? `Line ${error.line}, column ${error.column}` : `Line ${error.line}`;
-    // Most messages name their position already ("… at line 3, column 16", "line 4: …").
-    const named = new RegExp(`\\bline ${error.line}\\b`, "i").test(error.message);
-    item.textContent = named ? error.message.replace(/^./, (first) => first.toUpperCase())
-      : `${where}: ${error.message}`;
-    return item;
-  }));
-  formatErrors.setAttribute("aria-label", `This is not valid ${name}`);
-  show(formatErrors);
-  return false;
+  return checkFormatInto(formatErrors, format, content.value, name);
 }
 
 /** @returns {number|null} null for unlimited */

@@ -37,6 +37,27 @@ export function stashedLinkKey(shareCode) {
   }
 }
 
+/**
+ * Where a request's key waits: a request link's key answers the request and, for its
+ * requester, opens the answer.
+ * @param {string} requestCode
+ */
+export function requestSlot(requestCode) {
+  return `request:${requestCode}`;
+}
+
+/**
+ * Let `shareCode` use the key stashed under `slot` (a request's), unless it has its own.
+ * @param {string} slot
+ * @param {string} shareCode
+ */
+export function lendKey(slot, shareCode) {
+  const stored = stashedText(slot);
+  if (stored && !stashedText(shareCode)) {
+    window.sessionStorage.setItem(STORAGE_PREFIX + shareCode, stored);
+  }
+}
+
 /** @param {string} shareCode */
 export function forgetLinkKey(shareCode) {
   window.sessionStorage.removeItem(STORAGE_PREFIX + shareCode);

@@ -1,0 +1,84 @@
+"""Requests on the web: ask (``/requests/new``), follow (``/requests``), and the request's
+own page (``/r/{code}``), which shows the answer form to a responder and, once answered, the
+answer to the requester — revealed exactly as a share, with the request link's key."""
+
+from __future__ import annotations
+
+from cipherslip_crypto.sharecode import normalize_share_code
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from core.errors import AccessDenied, NotFound
+from core.refusals import sentence
+from core.services import policy, requests
+from core.services.locations import request_path
+from core.services.request_states import RequestStatus
+from http_layer.csrf import verify_csrf
+from http_layer.deps import (
+    Client,
+    CurrentUser,
+    OptionalUser,
+    RequestsDep,
+    RevealDep,
+    TemplatesDep,
+    TenantsDep,
+)
+from http_layer.rendering import render
+
+router = APIRouter(include_in_schema=False)
+OPEN_FOR_CHOICES = [(3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"),
+                    (3 * 86400, "3 days"), (7 * 86400, "7 days")]
+
+
+@router.get("/requests/new")
+def new_request(request: Request, user: CurrentUser, templates: TemplatesDep,
+                tenants: TenantsDep) -> Response:
+    return render(request, templates, "request_new.html", user,
+                  open_for_choices=OPEN_FOR_CHOICES, expiry_choices=policy.EXPIRY_CHOICES,
+                  internal_domains=tenants.get(user.tenant_id).internal_domains,
+                  limits={"responders_max": requests.RESPONDERS_MAX,
+                          "instructions_max": requests.INSTRUCTIONS_MAX_CHARS,
+                          "view_limit_max": policy.VIEW_LIMIT_MAX})
+
+
+@router.get("/requests")
+def my_requests(request: Request, user: CurrentUser, service: RequestsDep,
+                templates: TemplatesDep) -> Response:
+    return render(request, templates, "requests.html", user, requests=service.list_own(user))
+
+
+@router.get("/r/{request_code}")
+def request_page(request_code: str, request: Request, user: OptionalUser,
+                 service: RequestsDep, reveals: RevealDep, templates: TemplatesDep,
+                 client: Client) -> Response:
+    """GET never changes anything: responders see the form, the requester the answer."""
+    code = normalize_share_code(request_code)
+    if code != request_code:
+        return RedirectResponse(request_path(code), status_code=308)  # keeps the #fragment
+    if user is None:
+        return render(request, templates, "request_signin.html", None, forms=True,
+                      request_code=code)
+    try:
+        view = service.view(user, code, client)
+    except AccessDenied as refusal:
+        return render(request, templates, "error.html", user, 403,
+                      title="This request is not for you", message=sentence(refusal))
+    except NotFound as refusal:
+        return render(request, templates, "error.html", user, 404,
+                      title="No such request", message=sentence(refusal))
+    answer = None
+    if view.role == requests.REQUESTER and view.answer_share_code is not None:
+        try:
+            answer = reveals.preview(user, view.answer_share_code, client)
+        except (AccessDenied, NotFound):
+            answer = None
+    return render(request, templates, "request.html", user, view=view, answer=answer,
+                  is_open=view.status == RequestStatus.OPEN,
+                  text_max_bytes=policy.TEXT_MAX_BYTES)
+
+
+@router.post("/r/{request_code}/cancel", dependencies=[Depends(verify_csrf)])
+def cancel_request(request_code: str, user: CurrentUser, service: RequestsDep,
+                   client: Client) -> Response:
+    view = service.cancel(user, request_code, client)
+    return RedirectResponse(request_path(view.request_code), status_code=303)
