@@ -14,6 +14,14 @@ from cipherslip_cli import config
 from cipherslip_cli.api import OK, Api, Refused, SlipError, Unauthenticated, UsageError, signed_in
 from cipherslip_cli.guest import guest_api
 from cipherslip_cli.login import LoginFailed, login
+from cipherslip_cli.requests import (
+    NewRequest,
+    answer_link,
+    ask,
+    checked_request,
+    is_request_link,
+    parse_request_link,
+)
 from cipherslip_cli.reveal import parse_link, refuse_existing, reveal
 from cipherslip_cli.share import (
     Shared,
@@ -130,6 +138,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_request(args: argparse.Namespace) -> int:
+    new = NewRequest(
+        responders=_recipients(args.from_), label=args.label,
+        expected_format=None if args.format == "any" else args.format,
+        open_for_seconds=parse_expiry(args.open_for, maximum="7d"),
+        answer_expires_in_seconds=parse_expiry(args.expires),
+        answer_view_limit=parse_views(args.views))
+    with Api(signed_in()) as api:
+        url, request = ask(api, new)
+    if args.json:
+        print(json.dumps({"request_url": url, "request_code": request["request_code"],
+                          "id": request["id"], "open_until": request["open_until"]}))
+    else:
+        print(url)
+        print(f"Asked {', '.join(new.responders)}; open until {request['open_until']}. Send "
+              "them the link; keep it: you read the answer with `slip reveal` and it.",
+              file=sys.stderr)
+    return OK
+
+
 def _recipients(values: list[str]) -> list[str]:
     found = [part.strip() for value in values for part in value.replace(";", ",").split(",")]
     return [address for address in found if address]
@@ -140,27 +168,30 @@ def cmd_share(args: argparse.Namespace) -> int:
     content_format: Format = args.format or ("text" if source == "-" else "file")
     if content_format not in FORMATS:
         raise UsageError(f"--format is one of {', '.join(FORMATS)}")
+    if not args.answer and not args.to:
+        raise UsageError("say who it is for: --to ADDRESS (or --answer REQUEST_URL)")
+    answering = parse_request_link(args.answer) if args.answer else None
     request = ShareRequest(
-        recipients=_recipients(args.to), external=args.external,
+        recipients=_recipients(args.to or []), external=args.external,
         content_format=content_format, label=args.label,
-        expires_in_seconds=parse_expiry(args.expires), view_limit=parse_views(args.views))
+        expires_in_seconds=parse_expiry(args.expires), view_limit=parse_views(args.views),
+        answering=answering.request_code if answering else None,
+        link_key=answering.link_key if answering else None)
     if source == "-" and sys.stdin.isatty():
         print("Type or paste the secret, then Ctrl-D:", file=sys.stderr)
     with Api(signed_in()) as api:
-        shared: Shared
-        if content_format != "file":
-            if source == "-":
-                content = read_text(sys.stdin.buffer, content_format)
-            else:
-                with _opened(source) as handle:
-                    content = read_text(handle, content_format)
-            shared = share_text(api, request, content)
-        elif source == "-":
-            shared = share_stdin_file(api, request, args.name or "stdin.bin")
+        asked = checked_request(api, answering) if answering else None
+        if asked is not None and asked["expected_format"] not in (None, content_format):
+            raise UsageError(f"this request asks for {asked['expected_format']}: add --format "
+                             f"{asked['expected_format']}")
+        shared = _send(api, request, source, args.name)
+    if asked is not None:
+        if args.json:
+            print(json.dumps({"answered": asked["request_code"], "id": shared.secret_id}))
         else:
-            with _opened(source) as handle:
-                shared = share_file(api, request, handle.fileno(),
-                                    args.name or file_name(source))
+            print(f"Answered: only {asked['requester_email']} can open it, with their "
+                  "request link.")
+        return OK
     if args.json:
         print(json.dumps({"share_url": shared.share_url, "share_code": shared.share_code,
                           "id": shared.secret_id, "expires_at": shared.expires_at}))
@@ -171,6 +202,19 @@ def cmd_share(args: argparse.Namespace) -> int:
     return OK
 
 
+def _send(api: Api, request: ShareRequest, source: str, name: str | None) -> Shared:
+    """Read the content (a path or standard input), encrypt and upload it."""
+    if request.content_format != "file":
+        if source == "-":
+            return share_text(api, request, read_text(sys.stdin.buffer, request.content_format))
+        with _opened(source) as handle:
+            return share_text(api, request, read_text(handle, request.content_format))
+    if source == "-":
+        return share_stdin_file(api, request, name or "stdin.bin")
+    with _opened(source) as handle:
+        return share_file(api, request, handle.fileno(), name or file_name(source))
+
+
 def _opened(path: str) -> BinaryIO:
     try:
         return Path(path).open("rb")  # the caller's `with` closes it
@@ -179,12 +223,17 @@ def _opened(path: str) -> BinaryIO:
 
 
 def cmd_reveal(args: argparse.Namespace) -> int:
-    link = parse_link(args.url)
+    request_url = is_request_link(args.url)
+    link = None if request_url else parse_link(args.url)
     output = Path(args.output) if args.output and args.output != "-" else None
     refuse_existing(output, force=args.force)  # before any email is asked for
-    api = (guest_api(link.server, link.share_code, args.email) if args.email
-           else Api(signed_in()))
+    if link is not None and args.email:
+        api = guest_api(link.server, link.share_code, args.email)
+    else:
+        api = Api(signed_in())
     with api:
+        if link is None:  # the requester reads the answer to a request, with its key
+            link = answer_link(api, parse_request_link(args.url))
         revealed = reveal(api, link, output=output, force=args.force)
     left = ("no views left: the content is destroyed" if revealed.burned
             else "unlimited views" if revealed.views_left is None

@@ -20,6 +20,9 @@ EXAMPLES = f"""examples:
   slip share --to vendor@partner.org --external --expires 7d build.tar.gz --json
   slip reveal 'https://secrets.example.com/s/7K3M-Q9XA-2BWD#…' -o db.txt
   slip reveal 'https://secrets.example.com/s/7K3M-Q9XA-2BWD#…' --email me@partner.org
+  slip request --from dba@example.com --label "Staging DB password"   # prints /r/… link
+  slip share --answer 'https://secrets.example.com/r/4TQ2-…#…' db-password.txt --format text
+  slip reveal 'https://secrets.example.com/r/4TQ2-…#…'                  # the answer
   CIPHERSLIP_SERVER=https://secrets.example.com CIPHERSLIP_TOKEN=cipherslip_pat_… slip whoami
   slip list --json
   slip revoke 7K3M-Q9XA-2BWD
@@ -43,8 +46,10 @@ def _add_share(commands_: argparse._SubParsersAction[argparse.ArgumentParser]) -
         formatter_class=argparse.RawDescriptionHelpFormatter)
     share.add_argument("file", nargs="?", default="-",
                        help="a file to share, or - (default) for standard input")
-    share.add_argument("--to", action="append", required=True, metavar="ADDRESS",
+    share.add_argument("--to", action="append", metavar="ADDRESS",
                        help="a recipient's email (repeat, or separate with commas)")
+    share.add_argument("--answer", metavar="REQUEST_URL",
+                       help="answer a request: only its requester can open it")
     share.add_argument("--external", action="store_true",
                        help="recipients outside your organization (they sign in by email)")
     share.add_argument("--format", choices=FORMATS,
@@ -77,6 +82,20 @@ def parser() -> argparse.ArgumentParser:
     commands_.add_parser("whoami", help="who the token acts as").set_defaults(
         run=commands.cmd_whoami)
     _add_share(commands_)
+    asking = commands_.add_parser(
+        "request", help="ask colleagues for a secret (prints the request link)",
+        description="Makes the request's key here and prints its link: send it to the "
+                    "people asked, keep it to read the answer (`slip reveal LINK`).")
+    asking.add_argument("--from", dest="from_", action="append", required=True,
+                        metavar="ADDRESS", help="whom to ask (repeat, or commas)")
+    asking.add_argument("--label", help="what you need (shown to them; ≤ 500 characters)")
+    asking.add_argument("--format", default="any", choices=("any", *FORMATS),
+                        help="the format you expect (default any)")
+    asking.add_argument("--open-for", default="1d", help="1h to 7d (default 1d)")
+    asking.add_argument("--expires", default="24h", help="the answer's expiry, 1h to 30d")
+    asking.add_argument("--views", default="1", help="views of the answer (default 1)")
+    asking.add_argument("--json", action="store_true", help="machine-readable output")
+    asking.set_defaults(run=commands.cmd_request)
     reveal = commands_.add_parser(
         "reveal", help="reveal a secret and decrypt it here",
         description="Checks the link's key against the secret first (a damaged link uses "

@@ -40,14 +40,16 @@ _DURATION = re.compile(r"(\d+)\s*([mhdw])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def parse_expiry(text: str) -> int:
-    """``1h``, ``36h``, ``7d``, ``2w`` (from 1 hour to 30 days) as seconds."""
+def parse_expiry(text: str, *, maximum: str = "30d") -> int:
+    """``1h``, ``36h``, ``7d``, ``2w`` (from 1 hour to ``maximum``) as seconds."""
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None:
-        raise UsageError(f"--expires takes a duration such as 1h, 12h, 7d or 2w, not {text!r}")
+        raise UsageError(f"a duration is written like 1h, 12h, 7d or 2w, not {text!r}")
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if not EXPIRY_MIN_SECONDS <= seconds <= EXPIRY_MAX_SECONDS:
-        raise UsageError("--expires must be between 1h and 30d")
+    most = _DURATION.fullmatch(maximum)
+    assert most is not None
+    if not EXPIRY_MIN_SECONDS <= seconds <= int(most.group(1)) * _UNIT_SECONDS[most.group(2)]:
+        raise UsageError(f"{text!r}: a duration here is from 1h to {maximum}")
     return seconds
 
 
@@ -67,6 +69,10 @@ class ShareRequest:
     label: str | None
     expires_in_seconds: int
     view_limit: int | None
+    # An answer to a request: its code, and the request link's key (recipients and limits
+    # are the request's).
+    answering: str | None = None
+    link_key: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,13 @@ def read_text(source: BinaryIO, content_format: str) -> bytes:
 
 def _created(api: Api, request: ShareRequest, public_key: bytes,
              plaintext_size: int | None) -> dict[str, Any]:
+    if request.answering is not None:
+        answer: dict[str, Any] = {"format": request.content_format,
+                                  "public_key": b64url_encode(public_key)}
+        if plaintext_size is not None:
+            answer["plaintext_size"] = plaintext_size
+        return dict(api.json("POST", f"/api/v1/requests/{request.answering}/answer",
+                             json=answer))
     body: dict[str, Any] = {
         "audience": "external" if request.external else "internal",
         "recipients": request.recipients, "format": request.content_format,
@@ -123,7 +136,7 @@ def share_text(api: Api, request: ShareRequest, content: bytes) -> Shared:
     private_key, public_key = hpke.generate_key_pair()
     created = _created(api, request, public_key, None)
     data_key = hpke.open_data_key(_sealed_key(created), private_key, created["id"], "create")
-    link_key = secrets.token_bytes(32)
+    link_key = request.link_key or secrets.token_bytes(32)
     header = csl1.StreamHeader.generate(SystemRandom())
     stream = csl1.encrypt(content, link_key, data_key, created["id"], header)
     meta = ContentMeta(format=request.content_format, name=None,
@@ -144,7 +157,7 @@ def share_file(api: Api, request: ShareRequest, descriptor: int, name: str,
     try:
         data_key = hpke.open_data_key(_sealed_key(created), private_key, created["id"],
                                       "create")
-        sealing = Sealing(secrets.token_bytes(32), data_key, created["id"],
+        sealing = Sealing(request.link_key or secrets.token_bytes(32), data_key, created["id"],
                           csl1.StreamHeader.generate(SystemRandom()))
         plan = created["upload"]
         parts = parts_of(size, plan["records_per_part"], plan["part_count"])

@@ -239,3 +239,35 @@ def test_a_failed_part_is_sealed_and_sent_again(stack: Stack, tokens: tuple[str,
                     str(target), config_dir=tmp_path)
     assert revealed.returncode == 0, revealed.stderr
     assert target.read_bytes() == original.read_bytes()
+
+
+def test_request_answer_and_read_from_the_terminal(stack: Stack, tmp_path: Path) -> None:
+    asker = token_for(stack, "alice@example.com", "secrets:write", "secrets:read",
+                      "secrets:reveal")
+    answerer = token_for(stack, "bob@example.com", "secrets:write", "secrets:read")
+    asked = slip(stack, asker, "request", "--from", "bob@example.com", "--label", "DB pass",
+                 "--format", "env", "--open-for", "2h", "--json", config_dir=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    url = json.loads(asked.stdout)["request_url"]
+    assert "/r/" in url and "#" in url
+    early = slip(stack, asker, "reveal", url, config_dir=tmp_path)
+    assert early.returncode == 5 and b"no answer yet" in early.stderr
+    wrong_format = slip(stack, answerer, "share", "--answer", url, config_dir=tmp_path,
+                        stdin=b"x")
+    assert wrong_format.returncode == 2 and b"--format env" in wrong_format.stderr
+    damaged = slip(stack, answerer, "share", "--answer", url[:-4] + "AAAA", "--format", "env",
+                   config_dir=tmp_path, stdin=b"A=1\n")
+    assert damaged.returncode == 6 and b"Nothing was encrypted" in damaged.stderr
+    answered = slip(stack, answerer, "share", "--answer", url, "--format", "env",
+                    config_dir=tmp_path, stdin=b"DB_PASSWORD=s3cr3t\n")
+    assert answered.returncode == 0, answered.stderr
+    assert b"only alice@example.com can open it" in answered.stdout
+    again = slip(stack, answerer, "share", "--answer", url, "--format", "env",
+                 config_dir=tmp_path, stdin=b"B=2\n")
+    assert again.returncode == 1, again.stderr  # answered once
+    read = slip(stack, asker, "reveal", url, config_dir=tmp_path)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout == b"DB_PASSWORD=s3cr3t\n"
+    outsider = slip(stack, token_for(stack, "carol@example.com", "secrets:read",
+                                     "secrets:reveal"), "reveal", url, config_dir=tmp_path)
+    assert outsider.returncode == 1
