@@ -82,7 +82,8 @@ def guest_of(request: Request) -> Guest | None:
     if not isinstance(guest, dict):
         return None
     return Guest(tenant_id=guest["tenant_id"], email=guest["email"],
-                 secret_ids=frozenset(guest["secret_ids"]))
+                 secret_ids=frozenset(guest["secret_ids"]),
+                 request_ids=frozenset(guest.get("request_ids", ())))
 
 
 # Each of these reads the session itself rather than depending on the ones above: FastAPI

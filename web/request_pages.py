@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from core.errors import AccessDenied, NotFound
 from core.refusals import sentence
 from core.services import policy, requests
+from core.services.identity import Guest
 from core.services.locations import request_path
 from core.services.request_states import RequestStatus
 from http_layer.csrf import verify_csrf
@@ -18,6 +19,7 @@ from http_layer.deps import (
     Client,
     CurrentUser,
     OptionalUser,
+    OptionalViewer,
     RequestsDep,
     RevealDep,
     TemplatesDep,
@@ -49,17 +51,23 @@ def my_requests(request: Request, user: CurrentUser, service: RequestsDep,
 
 @router.get("/r/{request_code}")
 def request_page(request_code: str, request: Request, user: OptionalUser,
-                 service: RequestsDep, reveals: RevealDep, templates: TemplatesDep,
-                 client: Client) -> Response:
+                 viewer: OptionalViewer, service: RequestsDep, reveals: RevealDep,
+                 tenants: TenantsDep, templates: TemplatesDep, client: Client) -> Response:
     """GET never changes anything: responders see the form, the requester the answer."""
     code = normalize_share_code(request_code)
     if code != request_code:
         return RedirectResponse(request_path(code), status_code=308)  # keeps the #fragment
-    if user is None:
-        return render(request, templates, "request_signin.html", None, forms=True,
-                      request_code=code)
+    if viewer is None or isinstance(viewer, Guest):
+        try:
+            entry = service.entry(code)
+        except NotFound as refusal:
+            return render(request, templates, "error.html", None, 404,
+                          title="No such request", message=sentence(refusal))
+        if viewer is None or entry.request_id not in viewer.request_ids:
+            return render(request, templates, "request_signin.html", None, forms=True,
+                          entry=entry, organization=tenants.get(entry.tenant_id).name)
     try:
-        view = service.view(user, code, client)
+        view = service.view(viewer, code, client)
     except AccessDenied as refusal:
         return render(request, templates, "error.html", user, 403,
                       title="This request is not for you", message=sentence(refusal))
@@ -67,13 +75,13 @@ def request_page(request_code: str, request: Request, user: OptionalUser,
         return render(request, templates, "error.html", user, 404,
                       title="No such request", message=sentence(refusal))
     answer = None
-    if view.role == requests.REQUESTER and view.answer_share_code is not None:
+    if user is not None and view.role == requests.REQUESTER and view.answer_share_code:
         try:
             answer = reveals.preview(user, view.answer_share_code, client)
         except (AccessDenied, NotFound):
             answer = None
-    return render(request, templates, "request.html", user, view=view, answer=answer,
-                  is_open=view.status == RequestStatus.OPEN,
+    return render(request, templates, "request.html", user, forms=True, view=view,
+                  answer=answer, is_open=view.status == RequestStatus.OPEN,
                   text_max_bytes=policy.TEXT_MAX_BYTES)
 
 

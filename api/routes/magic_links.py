@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from api.schemas import ConsumedLinkOut, ConsumeLinkBody
-from core.services.locations import share_path
 from http_layer.csrf import csrf_token, verify_csrf
 from http_layer.deps import (
     Client,
@@ -25,15 +24,18 @@ def consume(
     # Read the session first: if its store is down this answers 503 before the link is spent.
     previous = guest_of(request)
     confirmed = magic_links.consume(body.token, client)
-    secret_ids = {confirmed.secret_id}
+    secret_ids = {confirmed.secret_id} if confirmed.secret_id else set()
+    request_ids = {confirmed.request_id} if confirmed.request_id else set()
     if previous is not None and (previous.tenant_id, previous.email) == (
         confirmed.tenant_id, confirmed.email
     ):
         secret_ids |= previous.secret_ids
-    # A fresh session that proves this email for these secrets, and nothing else.
+        request_ids |= previous.request_ids
+    # A fresh session that proves this email for these secrets (and requests), nothing else.
     request.session.clear()
     request.session["guest"] = {"tenant_id": confirmed.tenant_id, "email": confirmed.email,
-                                "secret_ids": sorted(secret_ids)}
+                                "secret_ids": sorted(secret_ids),
+                                "request_ids": sorted(request_ids)}
     csrf_token(request)
     rotate_session(request)
-    return ConsumedLinkOut(next=share_path(confirmed.share_code))
+    return ConsumedLinkOut(next=confirmed.next_path)

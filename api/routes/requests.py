@@ -9,22 +9,45 @@ that completion fulfils the request. The requester reveals it as any share, by i
 from __future__ import annotations
 
 from cipherslip_crypto.encoding import b64url_decode, b64url_encode
-from fastapi import APIRouter, Depends
+from cipherslip_crypto.sharecode import normalize_share_code as created_code
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.routes.secrets import created_secret_out
+from api.routes.secrets import (
+    complete_secret,
+    created_secret_out,
+    read_body_chunks,
+    require_octet_stream,
+)
 from api.schemas import (
     AnswerBody,
+    CompleteBody,
+    CompletedOut,
     CreatedSecretOut,
     CreateRequestBody,
+    MagicLinkBody,
+    MagicLinkRequestedOut,
     OpenRequestBody,
+    PartUrlsBody,
+    PartUrlsOut,
     RequestOut,
     StartedRequestOut,
 )
+from core.errors import PayloadTooLarge
 from core.services.locations import request_url
 from core.services.requests import NewRequest, RequestView
+from core.services.uploads import MAX_PART_BYTES
 from http_layer.csrf import verify_csrf
-from http_layer.deps import Client, CurrentUser, RequestsDep, SettingsDep
+from http_layer.deps import (
+    Client,
+    CurrentUser,
+    CurrentViewer,
+    FilesDep,
+    MagicLinksDep,
+    RequestsDep,
+    SettingsDep,
+    SharingDep,
+)
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"],
                    dependencies=[Depends(verify_csrf)])
@@ -75,21 +98,71 @@ async def list_requests(user: CurrentUser, requests: RequestsDep,
 
 
 @router.get("/{request_code}")
-async def show_request(request_code: str, user: CurrentUser, requests: RequestsDep,
+async def show_request(request_code: str, viewer: CurrentViewer, requests: RequestsDep,
                        client: Client, settings: SettingsDep) -> RequestOut:
-    view = await run_in_threadpool(requests.view, user, request_code, client)
+    view = await run_in_threadpool(requests.view, viewer, request_code, client)
     return request_out(view, settings.base_url)
 
 
 @router.post("/{request_code}/answer", status_code=201)
-async def answer_request(request_code: str, body: AnswerBody, user: CurrentUser,
+async def answer_request(request_code: str, body: AnswerBody, viewer: CurrentViewer,
                          requests: RequestsDep, client: Client) -> CreatedSecretOut:
+    """Reserve the answer. Its parts and completion go to this request's routes below, which
+    take a colleague's session, a token, or an external responder's confirmed email."""
     public_key = b64url_decode(body.public_key, field="public_key")
     created = await run_in_threadpool(
-        lambda: requests.start_answer(user, request_code, client, content_format=body.format,
+        lambda: requests.start_answer(viewer, request_code, client, content_format=body.format,
                                       public_key=public_key,
                                       plaintext_size=body.plaintext_size))
-    return created_secret_out(created)
+    reserved = created_secret_out(created)
+    base = f"/api/v1/requests/{created_code(request_code)}/answers/{created.secret_id}"
+    reserved.complete_url = f"{base}/complete"
+    if reserved.upload is not None:
+        reserved.upload.parts_url = f"{base}/parts"
+    return reserved
+
+
+@router.put("/{request_code}/answers/{secret_id}/parts/{part_number}", status_code=204)
+async def answer_part(request_code: str, secret_id: str, part_number: int, request: Request,
+                      viewer: CurrentViewer, requests: RequestsDep, files: FilesDep,
+                      client: Client) -> Response:
+    require_octet_stream(request)
+    principal, _ = await run_in_threadpool(requests.answering_principal, viewer, request_code,
+                                           client)
+    too_large = PayloadTooLarge(f"a part is at most {MAX_PART_BYTES} bytes")
+    chunks = await read_body_chunks(request, MAX_PART_BYTES, too_large)
+    await run_in_threadpool(files.receive_part, principal, secret_id, part_number, chunks)
+    return Response(status_code=204)
+
+
+@router.post("/{request_code}/answers/{secret_id}/parts/urls")
+async def answer_part_urls(request_code: str, secret_id: str, body: PartUrlsBody,
+                           viewer: CurrentViewer, requests: RequestsDep, files: FilesDep,
+                           client: Client) -> PartUrlsOut:
+    principal, _ = await run_in_threadpool(requests.answering_principal, viewer, request_code,
+                                           client)
+    urls = await run_in_threadpool(files.part_urls, principal, secret_id, body.parts)
+    return PartUrlsOut(urls=urls)
+
+
+@router.post("/{request_code}/answers/{secret_id}/complete")
+async def complete_answer(request_code: str, secret_id: str, body: CompleteBody,
+                          viewer: CurrentViewer, requests: RequestsDep, sharing: SharingDep,
+                          client: Client) -> CompletedOut:
+    """Activate the answer; in the same transaction the request becomes fulfilled."""
+    principal, _ = await run_in_threadpool(requests.answering_principal, viewer, request_code,
+                                           client)
+    return await complete_secret(principal, secret_id, body, sharing, client)
+
+
+@router.post("/{request_code}/magic-link", status_code=202)
+def request_magic_link(request_code: str, body: MagicLinkBody, magic_links: MagicLinksDep,
+                       client: Client) -> MagicLinkRequestedOut:
+    """An external responder asks for a sign-in link (the same answer for any address)."""
+    email = magic_links.request_for_request(request_code, body.email, client)
+    return MagicLinkRequestedOut(
+        message=f"If {email} was asked, a sign-in link is on its way. It works once, for 15 "
+                "minutes. Keep this page open: it holds the request's key.")
 
 
 @router.post("/{request_code}/cancel")

@@ -22,7 +22,8 @@ from api.schemas import (
 )
 from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
-from core.services.sharing import CreatedSecret
+from core.services.identity import ClientInfo, Principal
+from core.services.sharing import CreatedSecret, SharingService
 from core.services.uploads import MAX_PART_BYTES
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (
@@ -130,8 +131,14 @@ async def complete(
     secret_id: str, body: CompleteBody, user: CurrentUser, sharing: SharingDep, client: Client
 ) -> CompletedOut:
     """A text's ciphertext comes with its completion (one request); a file's came in parts."""
+    return await complete_secret(user, secret_id, body, sharing, client)
+
+
+async def complete_secret(principal: Principal, secret_id: str, body: CompleteBody,
+                          sharing: SharingService, client: ClientInfo) -> CompletedOut:
+    """Completion, for a creator's secret and for a request's answer alike."""
     completed = await run_in_threadpool(partial(
-        sharing.complete, user, secret_id, client,
+        sharing.complete, principal, secret_id, client,
         sealed_meta=b64url_decode(body.sealed_meta, field="sealed_meta"),
         key_check=b64url_decode(body.key_check, field="key_check"),
         content=b64url_decode(body.content, field="content") if body.content is not None

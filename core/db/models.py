@@ -246,7 +246,11 @@ class MagicLink(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
-    secret_id: Mapped[str] = mapped_column(ForeignKey("secrets.id", ondelete="CASCADE"))
+    # What the link proves the address for: a secret it was shared with, or a request
+    # (for an external responder) — exactly one of the two.
+    secret_id: Mapped[str | None] = mapped_column(ForeignKey("secrets.id", ondelete="CASCADE"))
+    request_id: Mapped[str | None] = mapped_column(
+        ForeignKey("secret_requests.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -58,7 +58,7 @@ class Actor:
 
 
 def actor_of(viewer: Viewer) -> Actor:
-    if isinstance(viewer, Principal):
+    if isinstance(viewer, Principal) and viewer.answering_for is None:
         return Actor(viewer.email, viewer.user_id)
     return Actor(viewer.email)
 

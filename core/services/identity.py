@@ -10,13 +10,18 @@ SUPER_ADMIN = "super_admin"
 
 @dataclass(frozen=True)
 class Principal:
-    """A signed-in org user (SSO)."""
+    """A signed-in org user (SSO).
+
+    Or, with ``answering_for`` set, an external responder (proven by a magic link) answering
+    that request: ``user_id`` is then the requester's, who owns the answer, and ``email`` the
+    responder's, who is the one acting (the audit log names them, without a user id)."""
 
     tenant_id: str
     user_id: str
     email: str
     name: str
     role: str = BASIC
+    answering_for: str | None = None  # a request id
 
     @property
     def is_super_admin(self) -> bool:
@@ -27,12 +32,15 @@ class Principal:
 class Guest:
     """An external recipient who proved an email address with a magic link.
 
-    The proof covers only the secrets whose links were confirmed in this session.
+    The proof covers only the secrets (and requests) whose links were confirmed in this
+    session.
     """
 
     tenant_id: str
     email: str
     secret_ids: frozenset[str]
+    # Requests this address was proven for (an external responder).
+    request_ids: frozenset[str] = frozenset()
 
 
 # Whoever may look at a shared secret: a colleague through SSO, or a guest.

@@ -25,7 +25,7 @@ from core.db.models import Secret, SecretRequest, SecretRequestResponder
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import audit, policy, request_states
 from core.services.audit import AuditLog, actor_of
-from core.services.identity import ClientInfo, Principal
+from core.services.identity import ClientInfo, Principal, Viewer
 from core.services.request_records import audited
 from core.services.request_states import RequestStatus, effective_status
 from core.services.sharing import CreatedSecret, SharingService
@@ -72,6 +72,15 @@ class RequestView:
     answer_share_code: str | None  # the requester's view, once fulfilled
 
 
+@dataclass(frozen=True)
+class RequestEntry:
+    request_id: str
+    request_code: str
+    tenant_id: str
+    audience: str
+    requester_name: str
+
+
 def check_new_request(request: NewRequest) -> tuple[list[str], str | None]:
     """The rules of a request (and of its answer, as SPEC §2): responders and label back."""
     if request.audience not in (INTERNAL, EXTERNAL):
@@ -109,11 +118,11 @@ class RequestService:
         """A pending request: (id, code, open until). Its key check comes next (``open``):
         the browser derives it from the link key and this id."""
         responders, label = check_new_request(new)
-        if new.audience == EXTERNAL:
-            raise InvalidInput("requests to external addresses are not available yet; ask "
-                               "colleagues in your organization", field="audience")
-        with self.db() as session:
-            outsiders = self.users.non_org_emails(session, principal.tenant_id, responders)
+        outsiders: list[str] = []
+        if new.audience == INTERNAL:
+            with self.db() as session:
+                outsiders = self.users.non_org_emails(session, principal.tenant_id,
+                                                      responders)
         if outsiders:
             raise InvalidInput("not members of your organization: " + ", ".join(outsiders),
                                field="responders")
@@ -159,31 +168,47 @@ class RequestService:
         self.audit_log.counted(event)
         return self.view(principal, request.request_code, client)
 
-    def _load(self, session: Session, principal: Principal, code_text: str) -> SecretRequest:
+    def entry(self, code_text: str) -> RequestEntry:
+        """What a visitor's sign-in page may say before anyone is proven: who asks, and
+        whether an emailed link can prove a responder (external requests)."""
+        code = normalize_share_code(code_text)
+        with self.db() as session:
+            request = session.scalar(select(SecretRequest).where(
+                SecretRequest.request_code == code))
+            if request is None or request.status == RequestStatus.PENDING:
+                raise NotFound("no request has this code")
+            return RequestEntry(request.id, code, request.tenant_id, request.audience,
+                                request.requester.name)
+
+    def _load(self, session: Session, viewer: Viewer, code_text: str) -> SecretRequest:
         code = normalize_share_code(code_text)
         request = session.scalar(select(SecretRequest).where(
-            SecretRequest.request_code == code, SecretRequest.tenant_id == principal.tenant_id))
+            SecretRequest.request_code == code, SecretRequest.tenant_id == viewer.tenant_id))
         if request is None or request.status == RequestStatus.PENDING:
             raise NotFound("no request has this code")
         return request
 
-    def _role(self, session: Session, principal: Principal, request: SecretRequest,
+    def _role(self, session: Session, viewer: Viewer, request: SecretRequest,
               client: ClientInfo) -> str:
-        if request.requester_id == principal.user_id:
-            return REQUESTER
-        if principal.email in {responder.email for responder in request.responders}:
-            return RESPONDER
-        self.audit_log.record(session, audit.ACCESS_DENIED, tenant_id=principal.tenant_id,
-                              actor=actor_of(principal), client=client,
+        asked = viewer.email in {responder.email for responder in request.responders}
+        if isinstance(viewer, Principal):
+            if request.requester_id == viewer.user_id:
+                return REQUESTER
+            if asked:
+                return RESPONDER
+        elif asked and request.audience == EXTERNAL and request.id in viewer.request_ids:
+            return RESPONDER  # an external responder who confirmed an emailed link for it
+        self.audit_log.record(session, audit.ACCESS_DENIED, tenant_id=viewer.tenant_id,
+                              actor=actor_of(viewer), client=client,
                               secret=audited(request), status=audit.FAILURE,
                               status_detail="not_a_responder")
         session.commit()
         raise AccessDenied("this request was not sent to you")
 
-    def view(self, principal: Principal, code: str, client: ClientInfo) -> RequestView:
+    def view(self, viewer: Viewer, code: str, client: ClientInfo) -> RequestView:
         with self.db() as session:
-            request = self._load(session, principal, code)
-            role = self._role(session, principal, request, client)
+            request = self._load(session, viewer, code)
+            role = self._role(session, viewer, request, client)
             answer_code = None
             if role == REQUESTER and request.answer_secret_id is not None:
                 answer_code = session.scalar(select(Secret.share_code).where(
@@ -202,14 +227,28 @@ class RequestService:
                 answered_by=request.answered_by if role == REQUESTER else None,
                 answer_share_code=answer_code)
 
-    def start_answer(self, principal: Principal, code: str, client: ClientInfo, *,
+    def answering_principal(self, viewer: Viewer, code: str,
+                            client: ClientInfo) -> tuple[Principal, RequestView]:
+        """Who makes the answer: a colleague as themselves; an external responder (a guest)
+        as the requester's secret, acted on by the guest's address (``answering_for``)."""
+        view = self.view(viewer, code, client)
+        if view.role != RESPONDER:
+            raise AccessDenied("only the people asked can answer a request")
+        if isinstance(viewer, Principal):
+            return viewer, view
+        with self.db() as session:
+            requester_id = session.scalar(select(SecretRequest.requester_id).where(
+                SecretRequest.id == view.request_id))
+        assert requester_id is not None
+        return Principal(tenant_id=viewer.tenant_id, user_id=requester_id, email=viewer.email,
+                         name=viewer.email, answering_for=view.request_id), view
+
+    def start_answer(self, viewer: Viewer, code: str, client: ClientInfo, *,
                      content_format: str, public_key: bytes,
                      plaintext_size: int | None) -> CreatedSecret:
         """A responder's answer, pending like any new secret: its only recipient is the
         requester, its limits the request's. Completing it fulfils the request."""
-        view = self.view(principal, code, client)
-        if view.role != RESPONDER:
-            raise AccessDenied("only the people asked can answer a request")
+        principal, view = self.answering_principal(viewer, code, client)
         if view.status != RequestStatus.OPEN:
             raise Conflict(f"this request is {view.status}; it takes no answer")
         if view.expected_format is not None and content_format != view.expected_format:

@@ -22,7 +22,7 @@ from core.db.engine import autocommit_connection, transaction
 from core.db.models import Secret, SecretRecipient
 from core.errors import Conflict, InvalidInput, RateLimited
 from core.services import audit, notices, policy, request_states
-from core.services.audit import Actor, AuditLog
+from core.services.audit import AuditLog, actor_of
 from core.services.drafts import DraftService
 from core.services.file_uploads import FileUploadService, PendingSecret, UploadInfo, own_pending
 from core.services.identity import ClientInfo, Principal
@@ -189,7 +189,7 @@ class SharingService:
             assert blob_key is not None
             event = self.audit_log.values(
                 audit.SECRET_CREATED, tenant_id=principal.tenant_id,
-                actor=Actor(principal.email, principal.user_id), client=client, secret=secret)
+                actor=actor_of(principal), client=client, secret=secret)
 
             def activate() -> datetime | None:
                 return self.lifecycle.activate(
@@ -232,7 +232,7 @@ class SharingService:
         request = answered_request(connection, secret.request_id)
         event = self.audit_log.values(
             audit.REQUEST_FULFILLED, tenant_id=principal.tenant_id,
-            actor=Actor(principal.email, principal.user_id), client=client, secret=request,
+            actor=actor_of(principal), client=client, secret=request,
             status_detail=f"answer {secret.share_code}")
         if not request_states.fulfil(connection, secret.request_id, answer_secret_id=secret.id,
                                      answered_by=principal.email, now=now, event=event):

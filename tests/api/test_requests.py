@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from core.db.models import AuditEvent, Secret, SecretRequest
 from tests.support.client import BrowserLikeClient, RevealFailed, ShareLink, new_key_pair
+from tests.support.smtp import links_in
 from tests.support.stack import Stack
 
 ASK = {"audience": "internal", "responders": ["bob@example.com"],
@@ -169,3 +170,41 @@ def test_a_wrong_format_answer_is_refused(stack: Stack) -> None:
     bob.answer_request(request["request_code"], "A=1\n", link_key, "env")
     [listed] = alice.api("GET", "/api/v1/requests").json()
     assert (listed["status"], listed["answered_by"]) == ("fulfilled", "bob@example.com")
+
+
+def test_an_external_responder_answers_after_the_emailed_link(stack: Stack) -> None:
+    alice = stack.user("alice@example.com")
+    request, link_key = open_request(alice, audience="external",
+                                     responders=["vendor@partner.test"])
+    code = request["request_code"]
+    vendor, stranger = stack.anonymous(), stack.anonymous()
+    # Before the link, nothing: the request's page only offers the email step.
+    assert "Email me a sign-in link" in vendor.http.get(f"/r/{code}").text
+    assert vendor.api("GET", f"/api/v1/requests/{code}").status_code == 401
+    assert stranger.api("POST", f"/api/v1/requests/{code}/magic-link",
+                        json={"email": "someone@else.test"}).status_code == 202
+    asked = vendor.api("POST", f"/api/v1/requests/{code}/magic-link",
+                       json={"email": "Vendor@Partner.test"})
+    assert asked.status_code == 202, asked.text
+    [mail] = stack.smtp.mail.wait_for(1)  # the stranger got nothing
+    assert mail["To"] == "vendor@partner.test"
+    assert mail["Subject"] == "alice@example.com asks you for a secret"
+    assert link_key.hex() not in str(mail) and b64url_encode(link_key) not in str(mail)
+    [magic_link] = links_in(mail)
+    assert vendor.confirm_link(magic_link).json() == {"next": f"/r/{code}"}
+
+    seen = vendor.api("GET", f"/api/v1/requests/{code}").json()
+    assert (seen["role"], seen["requester_email"]) == ("responder", "alice@example.com")
+    answer = vendor.answer_request(code, "vpn: s3cr3t", link_key)
+    read = alice.api("GET", f"/api/v1/requests/{code}").json()
+    assert (read["status"], read["answered_by"]) == ("fulfilled", "vendor@partner.test")
+    assert alice.reveal(ShareLink("", answer.share_code, answer.secret_id, link_key)) == (
+        "vpn: s3cr3t")
+    [fulfilled] = events(stack, "paper_secret_request_fulfilled")
+    [created] = [event for event in events(stack, "paper_secret_created")
+                 if event.secret_id == answer.secret_id]
+    for event in (fulfilled, created):  # the responder acted, with no user id of theirs
+        assert (event.actor_email, event.actor_uid) == ("vendor@partner.test", None)
+    # The guest's proof covers this request only: not another one, not a secret.
+    other, _ = open_request(alice, audience="external", responders=["vendor@partner.test"])
+    assert vendor.api("GET", f"/api/v1/requests/{other['request_code']}").status_code == 403

@@ -17,6 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_cli_browser import assert_nowhere
 from tests.e2e.test_share_text import sign_in_at_idp
+from tests.support.smtp import links_in
 
 pytestmark = pytest.mark.browser
 ANSWER = "postgres://app:Ans-w3r-✓@db.internal/prod\n"
@@ -106,3 +107,44 @@ def test_ask_answer_and_read_in_three_browsers(browser_stack: BrowserStack,
     key_text = request_url.split("#")[1]
     assert_nowhere(browser_stack, {"answer": ANSWER.encode(), "request key": key_text.encode(),
                                    "request key (raw)": b64url_decode(key_text)})
+
+
+def test_an_external_responder_answers_through_the_emailed_link(
+        browser_stack: BrowserStack) -> None:
+    base_url = browser_stack.stack.base_url
+    alice, vendor = browser_stack.person(), browser_stack.person()
+    page = alice.new_page()
+    page.goto(base_url + "/requests/new")
+    sign_in_at_idp(page, "alice@example.com")
+    page.get_by_label("External addresses").check()
+    page.locator("#recipient-input").fill("vendor@partner.test")
+    page.locator("#recipient-input").press("Enter")
+    page.locator("#instructions").fill("The VPN pre-shared key")
+    page.get_by_role("button", name="Create request").click()
+    expect(page.locator("#result")).to_be_visible()
+    request_url = page.locator("#request-url").input_value()
+
+    landing = vendor.new_page()
+    landing.goto(request_url)
+    expect(landing.locator("h1")).to_contain_text("asks you for a secret")
+    landing.locator("#magic-email").fill("vendor@partner.test")
+    landing.get_by_role("button", name="Email me a sign-in link").click()
+    expect(landing.locator("#magic-link-status")).to_contain_text("a sign-in link is on its way")
+    [mail] = browser_stack.stack.smtp.mail.wait_for(1)
+    [magic_link] = links_in(mail)
+    # The email's link opens in a new tab, which has no key: the first tab hands it over.
+    confirm = vendor.new_page()
+    confirm.goto(magic_link)
+    confirm.get_by_role("button", name="Continue").click()
+    expect(confirm.locator("#request-label")).to_have_text("The VPN pre-shared key")
+    confirm.locator("#content").fill("psk-0f9e8d7c")
+    confirm.get_by_role("button", name="Send answer").click()
+    expect(confirm.locator("#answer-sent")).to_be_visible()
+
+    reader = alice.new_page()
+    reader.goto(request_url)
+    expect(reader.locator("#answered-by")).to_have_text("vendor@partner.test")
+    reader.get_by_role("button", name="Reveal content").click()
+    expect(reader.locator("#revealed")).to_be_visible()
+    assert reader.locator("#secret-text").input_value() == "psk-0f9e8d7c"
+    assert browser_stack.page_errors == []

@@ -79,7 +79,7 @@ export async function uploadFile({ file, created, linkKey, dataKey, onProgress, 
   const parts = partsOf(file.size, created.upload);
   const totalBytes = parts.reduce((sum, part) => sum + part.streamBytes, 0);
   sender ??= created.upload.direct
-    ? new DirectPartSender(`/api/v1/secrets/${created.id}/parts/urls`, parts.length)
+    ? new DirectPartSender(`${created.upload.parts_url}/urls`, parts.length)
     : new ApiPartSender(created.upload.parts_url);
   const partSender = sender;
   const encryptor = await Csl1Encryptor.create(linkKey, dataKey, created.id);

@@ -15,12 +15,18 @@ import { decodeBase64url, deriveKeyCheck, encodeBase64url, keyChecksMatch, newRe
 import { ApiError, apiRequest } from "../ui/api.js";
 import { byId, hide, show, showMessage } from "../ui/dom.js";
 import { checkFormatInto } from "../ui/formaterrors.js";
-import { lendKey, requestKeyFromOtherTabs, requestSlot, stashedLinkKey } from "../ui/linkkeys.js";
+import {
+  lendKey,
+  requestKeyFromOtherTabs,
+  requestSlot,
+  shareKeysWithOtherTabs,
+  stashedLinkKey,
+} from "../ui/linkkeys.js";
 import { ProgressView } from "../ui/progress.js";
-import { setUpSharePage } from "../ui/revealpage.js";
+import { setUpMagicLinkForm, setUpSharePage } from "../ui/revealpage.js";
 import { sealAndComplete } from "../ui/sealing.js";
 
-const page = byId("request");
+const page = document.getElementById("request") ?? byId("request-signin");
 const requestCode = page.dataset.requestCode ?? "";
 const slot = requestSlot(requestCode);
 const encoder = new TextEncoder();
@@ -146,8 +152,13 @@ async function sendFile(file, created, key, dataKey) {
   }
 }
 
+// A sign-in link from an email opens in a new tab: this tab may have to hand it the key.
+shareKeysWithOtherTabs();
 const panel = document.getElementById("reveal-panel");
-if (panel) {
+if (document.getElementById("request-signin")) {
+  // An external responder proves their address with an emailed link, as a share's recipient.
+  setUpMagicLinkForm(`/api/v1/requests/${requestCode}/magic-link`);
+} else if (panel) {
   // The requester's answer opens with the request link's key.
   lendKey(slot, panel.dataset.shareCode ?? "");
   setUpSharePage();

@@ -17,8 +17,22 @@ const limits = {
   instructions: Number(form.dataset.instructionsMax),
   views: Number(form.dataset.viewLimitMax),
 };
+/** @returns {"internal"|"external"} */
+function audience() {
+  const checked = /** @type {HTMLInputElement} */ (form.querySelector('input[name="audience"]:checked'));
+  return checked.value === "external" ? "external" : "internal";
+}
+
 const responders = new RecipientField(
-  () => "internal", (form.dataset.internalDomains ?? "").split(",").filter(Boolean), () => {});
+  audience, (form.dataset.internalDomains ?? "").split(",").filter(Boolean), () => {
+    const external = /** @type {HTMLInputElement} */ (
+      form.querySelector('input[name="audience"][value="external"]'));
+    external.checked = true;
+    external.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+for (const choice of form.querySelectorAll('input[name="audience"]')) {
+  choice.addEventListener("change", () => responders.render());
+}
 
 /** @returns {string | null} */
 function problem() {
@@ -28,8 +42,11 @@ function problem() {
   if (responders.emails.length > limits.responders) {
     return `Ask at most ${limits.responders} people (you added ${responders.emails.length}).`;
   }
-  const outsiders = responders.outsiders();
-  if (outsiders.length) return `Outside your organization: ${outsiders.join(", ")}.`;
+  const outsiders = audience() === "internal" ? responders.outsiders() : [];
+  if (outsiders.length) {
+    return `Outside your organization: ${outsiders.join(", ")}. Choose "External addresses" `
+      + "to ask them (they confirm their address by email), or remove them.";
+  }
   const views = Number(/** @type {HTMLInputElement} */ (byId("answer-views")).value);
   if (!(Number.isInteger(views) && views >= 1 && views <= limits.views)) {
     return `Views of the answer: a whole number from 1 to ${limits.views}.`;
@@ -51,7 +68,7 @@ form.addEventListener("submit", async (event) => {
     const value = (/** @type {string} */ id) =>
       /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */ (byId(id)).value;
     const started = await apiRequest("POST", "/api/v1/requests", {
-      audience: "internal",
+      audience: audience(),
       responders: responders.emails,
       label: value("instructions").trim() || null,
       expected_format: value("expected-format") || null,

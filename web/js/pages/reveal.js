@@ -10,7 +10,7 @@ const signIn = document.getElementById("share-signin");
 if (signIn) {
   const shareCode = signIn.dataset.shareCode ?? "";
   stashFragment(shareCode);
-  setUpMagicLinkForm(shareCode);
+  setUpMagicLinkForm(`/api/v1/shares/${shareCode}/magic-link`);
 } else if (document.getElementById("reveal-panel")) {
   setUpSharePage();
 }

@@ -163,9 +163,9 @@ export async function setUpSharePage() {
 
 /**
  * The visitor page of an external secret: ask for a sign-in link by email.
- * @param {string} shareCode
+ * @param {string} endpoint where to ask for the link (a share's, or a request's)
  */
-export function setUpMagicLinkForm(shareCode) {
+export function setUpMagicLinkForm(endpoint) {
   const form = document.getElementById("magic-link-form");
   if (!form) return;
   const emailInput = /** @type {HTMLInputElement} */ (byId("magic-email"));
@@ -178,7 +178,7 @@ export function setUpMagicLinkForm(shareCode) {
     hide(errorBox);
     button.disabled = true;
     try {
-      const answer = await apiRequest("POST", `/api/v1/shares/${shareCode}/magic-link`,
+      const answer = await apiRequest("POST", endpoint,
         { email: emailInput.value });
       showMessage(statusBox, answer.message);
     } catch (error) {
