@@ -53,8 +53,10 @@ from web import admin_pages, cli_pages, download_pages, pages, request_pages, to
 FORM_AND_JSON_LIMIT = 64 * 1024
 # Completing a text carries its stream in base64url, and the sealed metadata.
 COMPLETE_LIMIT = COMPLETE_CONTENT_MAX_CHARS + 8 * 1024
-_COMPLETE_PATH = re.compile(r"^/api/v1/secrets/[^/]+/complete$")
-_PART_PATH = re.compile(r"^/api/v1/secrets/[^/]+/parts/\d+$")
+# A secret's, or a request's answer's (the same bodies on the request's own routes).
+_SECRET = r"^/api/v1/(?:secrets|requests/[^/]+/answers)/[^/]+"
+_COMPLETE_PATH = re.compile(_SECRET + r"/complete$")
+_PART_PATH = re.compile(_SECRET + r"/parts/\d+$")
 
 
 def body_limit(scope: Scope) -> int:

@@ -208,3 +208,12 @@ def test_an_external_responder_answers_after_the_emailed_link(stack: Stack) -> N
     # The guest's proof covers this request only: not another one, not a secret.
     other, _ = open_request(alice, audience="external", responders=["vendor@partner.test"])
     assert vendor.api("GET", f"/api/v1/requests/{other['request_code']}").status_code == 403
+
+
+def test_a_full_size_text_answer_passes_the_body_limit(stack: Stack) -> None:
+    """The answer's own routes take what a secret's take (a file's parts: tests/e2e)."""
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    request, link_key = open_request(alice)
+    big = "x" * (64 * 1024)
+    answer = bob.answer_request(request["request_code"], big, link_key)
+    assert alice.reveal(ShareLink("", answer.share_code, answer.secret_id, link_key)) == big

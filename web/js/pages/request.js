@@ -115,9 +115,14 @@ async function setUpAnswerForm() {
       show(byId("answer-sent"));
       byId("answer-sent").focus();
     } catch (error) {
-      showMessage(formError, error instanceof ApiError ? error.message
-        : error instanceof Aborted ? "Cancelled; nothing was sent."
-          : "Encryption failed in this browser; nothing was sent.");
+      let message = "Encryption failed in this browser; nothing was sent.";
+      if (error instanceof ApiError) message = error.message;
+      else if (error instanceof Aborted) message = "Cancelled; nothing was sent.";
+      else if (error instanceof Error && error.name === "PartRefused") message = `The upload was refused: ${error.message}.`;
+      else if (error instanceof Error && error.name === "RetryableError") {
+        message = `The upload failed after several attempts (${error.message}); nothing was sent.`;
+      }
+      showMessage(formError, message);
       button.disabled = false;
       button.textContent = "Send answer";
     } finally {
