@@ -54,9 +54,9 @@ FORM_AND_JSON_LIMIT = 64 * 1024
 # Completing a text carries its stream in base64url, and the sealed metadata.
 COMPLETE_LIMIT = COMPLETE_CONTENT_MAX_CHARS + 8 * 1024
 # A secret's, or a request's answer's (the same bodies on the request's own routes).
-_SECRET = r"^/api/v1/(?:secrets|requests/[^/]+/answers)/[^/]+"
-_COMPLETE_PATH = re.compile(_SECRET + r"/complete$")
-_PART_PATH = re.compile(_SECRET + r"/parts/\d+$")
+_CONTENT_TARGET = r"^/api/v1/(?:secrets|requests/[^/]+/answers)/[^/]+"
+_COMPLETE_PATH = re.compile(_CONTENT_TARGET + r"/complete$")
+_PART_PATH = re.compile(_CONTENT_TARGET + r"/parts/\d+$")
 
 
 def body_limit(scope: Scope) -> int:
