@@ -261,6 +261,7 @@ class CreateRequestBody(Body):
     open_for_seconds: int
     answer_expires_in_seconds: int = 86400
     answer_view_limit: int | None = 1
+    draft: str | None = Field(default=None, max_length=100)  # from Slack's /secrets request
 
 
 class StartedRequestOut(BaseModel):

@@ -8,9 +8,10 @@ from cipherslip_crypto.sharecode import normalize_share_code
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core.errors import AccessDenied, NotFound
+from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.refusals import sentence
 from core.services import policy, requests
+from core.services.drafts import REQUEST_DRAFT
 from core.services.identity import Guest
 from core.services.locations import request_path
 from core.services.request_states import RequestStatus
@@ -18,6 +19,7 @@ from http_layer.csrf import verify_csrf
 from http_layer.deps import (
     Client,
     CurrentUser,
+    DraftsDep,
     OptionalUser,
     OptionalViewer,
     RequestsDep,
@@ -34,8 +36,16 @@ OPEN_FOR_CHOICES = [(3600, "1 hour"), (6 * 3600, "6 hours"), (86400, "1 day"),
 
 @router.get("/requests/new")
 def new_request(request: Request, user: CurrentUser, templates: TemplatesDep,
-                tenants: TenantsDep) -> Response:
-    return render(request, templates, "request_new.html", user,
+                tenants: TenantsDep, drafts: DraftsDep, draft: str | None = None) -> Response:
+    prefill = None
+    if draft is not None:
+        try:
+            prefill = drafts.open(user, draft, REQUEST_DRAFT).options
+        except (NotFound, Conflict, AccessDenied, InvalidInput) as refusal:
+            status = 403 if isinstance(refusal, AccessDenied) else 409
+            return render(request, templates, "error.html", user, status,
+                          title="This draft cannot be used", message=sentence(refusal))
+    return render(request, templates, "request_new.html", user, draft=draft, prefill=prefill,
                   open_for_choices=OPEN_FOR_CHOICES, expiry_choices=policy.EXPIRY_CHOICES,
                   internal_domains=tenants.get(user.tenant_id).internal_domains,
                   limits={"responders_max": requests.RESPONDERS_MAX,

@@ -74,7 +74,7 @@ async def start_request(body: CreateRequestBody, user: CurrentUser, requests: Re
         audience=body.audience, responders=body.responders, label=body.label,
         expected_format=body.expected_format, open_for_seconds=body.open_for_seconds,
         answer_expires_in_seconds=body.answer_expires_in_seconds,
-        answer_view_limit=body.answer_view_limit))
+        answer_view_limit=body.answer_view_limit), body.draft)
     return StartedRequestOut(id=request_id, request_code=code,
                              request_url=request_url(settings.base_url, code),
                              open_until=open_until,

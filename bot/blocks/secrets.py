@@ -30,6 +30,7 @@ HELP = """*Cipherslip* shares passwords, keys and files so that no server ever s
 • `/share-secret` choose recipients and options; the content goes into an encryption page
 • `/secrets list` your secrets: status, views and expiry
 • `/secrets revoke XXXX-XXXX-XXXX` end a secret now and destroy its content
+• `/secrets request` ask someone for a secret; they answer on a page that encrypts it
 • `/secrets audit [filter]` the audit log (super admins), e.g.
   `/secrets audit activity_name = "paper_secret_access_denied"`
 • `/secrets help` this text"""

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.blocks.common import CONTEXT_TEXT_MAX, Block, context, fit, plain, section
+from bot.blocks.common import Block, context, plain, section
+from bot.blocks.forms import input_block, note_under, option, option_for, selected, value_of
 from core.errors import InvalidInput
 from core.services import policy
 
@@ -28,19 +29,8 @@ FORMAT_CHOICES = [("text", "Text"), ("json", "JSON"), ("yaml", "YAML"),
 DEFAULT_EXPIRY = 86400
 
 
-def _option(value: str, text: str) -> dict[str, Any]:
-    return {"text": plain(text), "value": value}
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
-           hint: str | None = None, dispatch: bool = False) -> Block:
-    block: Block = {"type": "input", "block_id": block_id, "label": plain(label),
-                    "element": {"action_id": block_id, **element}, "optional": optional}
-    if hint:
-        block["hint"] = plain(hint)
-    if dispatch:
-        block["dispatch_action"] = True
-    return block
 
 
 def share_modal(
@@ -49,8 +39,8 @@ def share_modal(
 ) -> dict[str, Any]:
     """The form; with ``submitted``, filled in as it was sent, and ``errors`` shown under
     their fields (block ids)."""
-    audiences = [_option("internal", "Team members (sign in with SSO)"),
-                 _option("external", "External recipients (by email)")]
+    audiences = [option("internal", "Team members (sign in with SSO)"),
+                 option("external", "External recipients (by email)")]
     chosen = audiences[0] if audience == "internal" else audiences[1]
     if audience == "internal":
         users: dict[str, Any] = {
@@ -59,7 +49,7 @@ def share_modal(
         }
         if submitted is not None and submitted.user_ids:
             users["initial_users"] = submitted.user_ids
-        recipients = _input(USERS, "Recipients", users,
+        recipients = input_block(USERS, "Recipients", users,
                             hint=f"1 to {policy.INTERNAL_RECIPIENTS_MAX} people in your "
                                  "organization")
     else:
@@ -69,12 +59,12 @@ def share_modal(
         }
         if submitted is not None and submitted.emails:
             addresses["initial_value"] = "\n".join(submitted.emails)
-        recipients = _input(EMAILS, "Email addresses", addresses,
+        recipients = input_block(EMAILS, "Email addresses", addresses,
                             hint=f"1 to {policy.EXTERNAL_RECIPIENTS_MAX} addresses, separated by "
                                  "commas or new lines; each confirms their address with a "
                                  "one-time link")
-    formats = [_option(value, text) for value, text in FORMAT_CHOICES]
-    expiries = [_option(str(seconds), text) for seconds, text in policy.EXPIRY_CHOICES]
+    formats = [option(value, text) for value, text in FORMAT_CHOICES]
+    expiries = [option(str(seconds), text) for seconds, text in policy.EXPIRY_CHOICES]
     chosen_format = submitted.format if submitted else "text"
     chosen_expiry = str(submitted.expires_in_seconds if submitted else DEFAULT_EXPIRY)
     label: dict[str, Any] = {"type": "plain_text_input", "max_length": policy.LABEL_MAX_CHARS,
@@ -90,21 +80,21 @@ def share_modal(
     blocks: list[Block] = [
         section("You choose who and how long here; the content goes into an encryption page "
                 "in your browser, never into Slack."),
-        _input(AUDIENCE, "Audience", {
+        input_block(AUDIENCE, "Audience", {
             "type": "radio_buttons", "options": audiences, "initial_option": chosen,
         }, dispatch=True),
         recipients,
-        _input(FORMAT, "Format", {"type": "static_select", "options": formats,
-                                  "initial_option": _chosen(formats, chosen_format)}),
-        _input(LABEL, "Label", label, optional=True,
+        input_block(FORMAT, "Format", {"type": "static_select", "options": formats,
+                                  "initial_option": option_for(formats, chosen_format)}),
+        input_block(LABEL, "Label", label, optional=True,
                hint="Shown to recipients before they open it"),
-        _input(EXPIRY, "Expires after", {"type": "static_select", "options": expiries,
-                                         "initial_option": _chosen(expiries, chosen_expiry)}),
-        _input(VIEW_LIMIT, "View limit", view_limit, optional=True,
+        input_block(EXPIRY, "Expires after", {"type": "static_select", "options": expiries,
+                                         "initial_option": option_for(expiries, chosen_expiry)}),
+        input_block(VIEW_LIMIT, "View limit", view_limit, optional=True,
                hint=f"1 to {policy.VIEW_LIMIT_MAX:,}; leave empty for unlimited"),
     ]
     for block_id, message in (errors or {}).items():
-        _note_under(blocks, block_id, message)
+        note_under(blocks, block_id, message)
     return {
         "type": "modal", "callback_id": CALLBACK_ID, "title": plain("Share a secret"),
         "submit": plain("Continue"), "close": plain("Cancel"), "blocks": blocks,
@@ -112,16 +102,8 @@ def share_modal(
     }
 
 
-def _chosen(options: list[dict[str, Any]], value: str) -> dict[str, Any]:
-    return next((option for option in options if option["value"] == value), options[0])
 
 
-def _note_under(blocks: list[Block], block_id: str, message: str) -> None:
-    """An error shown under its field (the block right after it), or at the top."""
-    note = context(f":warning: {fit(message, CONTEXT_TEXT_MAX - 10)}")
-    position = next((index + 1 for index, block in enumerate(blocks)
-                     if block.get("block_id") == block_id), 1)
-    blocks.insert(position, note)
 
 
 def recipients_block(view: dict[str, Any]) -> str:
@@ -160,22 +142,15 @@ class Submission:
     view_limit: int | None
 
 
-def _value(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    element: dict[str, Any] = values.get(block_id, {}).get(block_id, {})
-    return element
 
 
-def _selected(values: dict[str, Any], block_id: str) -> str | None:
-    option = _value(values, block_id).get("selected_option") or {}
-    value = option.get("value")
-    return value if isinstance(value, str) else None
 
 
 def read_submission(view: dict[str, Any]) -> tuple[Submission | None, dict[str, str]]:
     """The submission, or the errors to show, keyed by block id."""
     values: dict[str, Any] = view.get("state", {}).get("values", {})
     errors: dict[str, str] = {}
-    audience = _selected(values, AUDIENCE) or view.get("private_metadata") or "internal"
+    audience = selected(values, AUDIENCE) or view.get("private_metadata") or "internal"
     if audience not in policy.RECIPIENTS_MAX:
         errors[AUDIENCE] = "Choose Team members or External recipients."
     holds = recipients_block(view)
@@ -183,24 +158,24 @@ def read_submission(view: dict[str, Any]) -> tuple[Submission | None, dict[str, 
         # The audience changed but the form had not switched its recipients field yet.
         return None, {AUDIENCE: "The form did not switch its recipients field in time: choose "
                                 "the audience again, then add the recipients."}
-    user_ids = [str(user) for user in _value(values, USERS).get("selected_users") or []]
-    emails = policy.split_email_list(_value(values, EMAILS).get("value") or "")
+    user_ids = [str(user) for user in value_of(values, USERS).get("selected_users") or []]
+    emails = policy.split_email_list(value_of(values, EMAILS).get("value") or "")
     if audience == "internal" and USERS in values and not user_ids:
         errors[USERS] = "Choose at least one person."
     if audience == "internal" and len(user_ids) > policy.INTERNAL_RECIPIENTS_MAX:
         errors[USERS] = f"At most {policy.INTERNAL_RECIPIENTS_MAX} people per secret."
     if audience == "external":
         errors.update(_email_errors(emails))
-    format_ = _selected(values, FORMAT) or "text"
-    label = (_value(values, LABEL).get("value") or "").strip() or None
+    format_ = selected(values, FORMAT) or "text"
+    label = (value_of(values, LABEL).get("value") or "").strip() or None
     if label is not None and len(label) > policy.LABEL_MAX_CHARS:
         errors[LABEL] = f"At most {policy.LABEL_MAX_CHARS} characters (this one has {len(label)})."
-    expiry_text = _selected(values, EXPIRY) or str(DEFAULT_EXPIRY)
+    expiry_text = selected(values, EXPIRY) or str(DEFAULT_EXPIRY)
     expires_in = int(expiry_text) if expiry_text.isdigit() else 0
     if not policy.EXPIRY_MIN.total_seconds() <= expires_in <= policy.EXPIRY_MAX.total_seconds():
         errors[EXPIRY] = "Choose between 1 hour and 30 days."
     view_limit: int | None = None
-    limit_text = (_value(values, VIEW_LIMIT).get("value") or "").strip()
+    limit_text = (value_of(values, VIEW_LIMIT).get("value") or "").strip()
     if limit_text:
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= policy.VIEW_LIMIT_MAX:
             errors[VIEW_LIMIT] = (f"A whole number from 1 to {policy.VIEW_LIMIT_MAX:,}, or empty "

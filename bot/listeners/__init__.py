@@ -10,6 +10,7 @@ from bot.listeners import (
     link_shared,
     open_encryption_page,
     open_on_web,
+    request_submission,
     revoke_button,
     secrets_command,
     share_from_home,
@@ -21,7 +22,7 @@ from bot.listeners import (
 LISTENERS: tuple[ModuleType, ...] = (
     share_secret_command, share_secret_audience, share_secret_submission,
     open_encryption_page, secrets_command, revoke_button, app_home_opened, link_shared,
-    share_from_home, open_on_web,
+    share_from_home, open_on_web, request_submission,
 )
 
 

@@ -1,4 +1,5 @@
-"""`/secrets list | revoke <code> | audit [filter] | help`, answered privately to the caller.
+"""`/secrets list | revoke <code> | audit [filter] | request | help`, answered privately to
+the caller (``request`` opens the form to ask for a secret).
 
 Every subcommand acts as the caller's Cipherslip user (matched by confirmed email) through
 the same services as the web: role checks and audit events are the web's own.
@@ -16,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.audit import AUDIT_SHOWN, DEFAULT_FILTER, audit_message
 from bot.blocks.common import MESSAGE_TEXT_MAX, escape, fit, section
+from bot.blocks.request_modal import request_modal
 from bot.blocks.secrets import HELP, help_blocks, list_message
 from bot.context import SLACK_CLIENT, BotContext, bot_of
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -26,7 +28,7 @@ from core.services.identity import Principal
 log = logging.getLogger(__name__)
 
 COMMAND = "/secrets"
-SUBCOMMANDS = ("list", "revoke", "audit", "help")
+SUBCOMMANDS = ("list", "revoke", "audit", "request", "help")
 
 
 async def _run(bot: BotContext, principal: Principal, subcommand: str,
@@ -57,6 +59,10 @@ async def secrets_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRes
     bot = bot_of(context)
     subcommand, _, argument = (body.get("text") or "").strip().partition(" ")
     subcommand, argument = subcommand.lower(), argument.strip()
+    if subcommand == "request":
+        # A form, as /share-secret's: Slack gives a trigger for it only now.
+        await client.views_open(trigger_id=body["trigger_id"], view=request_modal())
+        return
     if subcommand not in SUBCOMMANDS or subcommand == "help":
         unknown = subcommand if subcommand not in ("", "help") else None
         await respond(text=HELP, blocks=help_blocks(unknown), response_type="ephemeral")

@@ -42,7 +42,7 @@ class Prepared:
     recipients: int
 
 
-async def _lookup_all(bot: BotContext, client: AsyncWebClient,
+async def lookup_all(bot: BotContext, client: AsyncWebClient,
                       user_ids: list[str]) -> list[SlackUser | None]:
     gate = asyncio.Semaphore(LOOKUPS_IN_FLIGHT)
 
@@ -73,7 +73,7 @@ async def _prepare(bot: BotContext, client: AsyncWebClient, body: dict[str, Any]
     user_id = body["user"]["id"]
     team_id = body.get("team", {}).get("id") or body["user"].get("team_id", "")
     try:
-        creator, *recipients = await _lookup_all(bot, client, [user_id, *submission.user_ids])
+        creator, *recipients = await lookup_all(bot, client, [user_id, *submission.user_ids])
     except SlackApiError as error:
         return {recipients_block: f"Slack did not answer ({error.response.get('error')}); "
                                   "try again in a minute."}

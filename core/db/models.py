@@ -272,16 +272,21 @@ class Draft(Base):
     creator_email: Mapped[str] = mapped_column(String(320))
     slack_team_id: Mapped[str] = mapped_column(String(32))
     slack_user_id: Mapped[str] = mapped_column(String(32))
+    # "secret" (/share-secret) or "request" (/secrets request: recipients are the people
+    # asked, format the expected one or "any", the expiry and views the answer's).
+    kind: Mapped[str] = mapped_column(String(8), default="secret", server_default="secret")
     audience: Mapped[str] = mapped_column(String(16))
     recipients: Mapped[list[str]] = mapped_column(JSON)
     format: Mapped[str] = mapped_column(String(8))
-    label: Mapped[str | None] = mapped_column(String(200))
+    label: Mapped[str | None] = mapped_column(String(500))
     expires_in_seconds: Mapped[int] = mapped_column(Integer)
     view_limit: Mapped[int | None] = mapped_column(Integer)
+    open_for_seconds: Mapped[int | None] = mapped_column(Integer)  # requests only
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     secret_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class CreatorNotice(Base):

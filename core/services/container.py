@@ -130,7 +130,7 @@ def build_services(
         sharing=sharing,
         requests=RequestService(settings=settings, engine=engine, db=db, users=users,
                                 audit_log=audit_log, clock=clock, random=random,
-                                sharing=sharing),
+                                sharing=sharing, drafts=drafts),
         reveal=RevealService(
             settings=settings, engine=engine, blob_store=blob_store, vault=vault,
             lifecycle=lifecycle, audit_log=audit_log, rate_limiter=rate_limiter, clock=clock,

@@ -28,6 +28,8 @@ from core.services.states import INTERNAL
 from core.services.users import UserDirectory
 
 DRAFT_TTL = timedelta(minutes=30)
+SECRET_DRAFT, REQUEST_DRAFT = "secret", "request"
+COMMANDS = {SECRET_DRAFT: "/share-secret", REQUEST_DRAFT: "/secrets request"}
 TOKEN_BYTES = 32
 
 
@@ -39,6 +41,14 @@ class DraftOptions:
     label: str | None
     expires_in_seconds: int
     view_limit: int | None
+    # Set for a request's draft (``/secrets request``): how long it stays open. Its
+    # recipients are then the people asked, ``format`` the expected one ("any"), and the
+    # expiry and views the answer's.
+    open_for_seconds: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return SECRET_DRAFT if self.open_for_seconds is None else REQUEST_DRAFT
 
 
 @dataclass(frozen=True)
@@ -98,53 +108,60 @@ class DraftService:
         )
 
     def create(self, owner: DraftOwner, options: DraftOptions) -> NewDraft:
-        options = self.check_options(owner.tenant_id, options)
+        return self.store(owner, self.check_options(owner.tenant_id, options))
+
+    def store(self, owner: DraftOwner, options: DraftOptions) -> NewDraft:
+        """Keep options already checked by the rules of what they will make (a secret's
+        here; a request's by ``RequestService.draft``)."""
         token = self.random.token_bytes(TOKEN_BYTES)
         now = self.clock.now()
         draft = Draft(
             id=str(uuid.UUID(bytes=self.random.token_bytes(16), version=4)),
             tenant_id=owner.tenant_id, token_hash=hashlib.sha256(token).digest(),
             creator_email=owner.email.lower(), slack_team_id=owner.slack_team_id,
-            slack_user_id=owner.slack_user_id, audience=options.audience,
+            slack_user_id=owner.slack_user_id, kind=options.kind, audience=options.audience,
             recipients=options.recipients, format=options.format, label=options.label,
             expires_in_seconds=options.expires_in_seconds, view_limit=options.view_limit,
-            created_at=now, expires_at=now + DRAFT_TTL,
+            open_for_seconds=options.open_for_seconds, created_at=now,
+            expires_at=now + DRAFT_TTL,
         )
         with self.db.begin() as session:
             session.add(draft)
         return NewDraft(b64url_encode(token), draft.expires_at)
 
     def _usable(
-        self, session: Session | Connection, principal: Principal, token: str
+        self, session: Session | Connection, principal: Principal, token: str,
+        kind: str = SECRET_DRAFT,
     ) -> Row[Any]:
+        command = COMMANDS[kind]
         draft = session.execute(
             select(*cast(Table, Draft.__table__).c)
-            .where(Draft.token_hash == token_hash(token), Draft.tenant_id == principal.tenant_id)
+            .where(Draft.token_hash == token_hash(token), Draft.tenant_id == principal.tenant_id,
+                   Draft.kind == kind)
         ).one_or_none()
         if draft is None:
-            raise NotFound("no such draft; run /share-secret in Slack again")
+            raise NotFound(f"no such draft; run {command} in Slack again")
         if draft.creator_email != principal.email:
             raise AccessDenied(
                 "this draft was made in Slack by someone else: sign in with the account of "
-                "the Slack user who ran /share-secret"
+                f"the Slack user who ran {command}"
             )
         if draft.used_at is not None:
-            raise Conflict("this draft was already used; run /share-secret again for another "
-                           "secret")
+            raise Conflict(f"this draft was already used; run {command} again for another")
         if as_utc(draft.expires_at) <= self.clock.now():
-            raise Conflict("this draft expired (drafts last 30 minutes); run /share-secret "
-                           "again")
+            raise Conflict(f"this draft expired (drafts last 30 minutes); run {command} again")
         return draft
 
-    def open(self, principal: Principal, token: str) -> OpenDraft:
+    def open(self, principal: Principal, token: str, kind: str = SECRET_DRAFT) -> OpenDraft:
         """The draft's options for the page, if the signed-in user may use it (not used up)."""
         with self.db() as session:
-            draft = self._usable(session, principal, token)
+            draft = self._usable(session, principal, token, kind)
             return OpenDraft(
                 DraftOptions(audience=draft.audience, recipients=list(draft.recipients),
                              format=draft.format, label=draft.label,
                              expires_in_seconds=draft.expires_in_seconds,
-                             view_limit=draft.view_limit),
+                             view_limit=draft.view_limit,
+                             open_for_seconds=draft.open_for_seconds),
                 as_utc(draft.expires_at),
             )
 
@@ -153,16 +170,24 @@ class DraftService:
     ) -> None:
         """Use the draft up for ``secret_id`` inside the caller's transaction; of concurrent
         users exactly one succeeds (one conditional UPDATE)."""
-        draft = self._usable(session, principal, token)
+        self._use(session, principal, token, SECRET_DRAFT, {"secret_id": secret_id})
+
+    def use_for_request(self, session: Session | Connection, principal: Principal,
+                        token: str, request_id: str) -> None:
+        self._use(session, principal, token, REQUEST_DRAFT, {"request_id": request_id})
+
+    def _use(self, session: Session | Connection, principal: Principal, token: str,
+             kind: str, made: dict[str, str]) -> None:
+        draft = self._usable(session, principal, token, kind)
         used = session.execute(
             update(Draft)
             .where(Draft.id == draft.id, Draft.used_at.is_(None))
-            .values(used_at=self.clock.now(), secret_id=secret_id)
+            .values(used_at=self.clock.now(), **made)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         if not used:
-            raise Conflict("this draft was already used; run /share-secret again for another "
-                           "secret")
+            raise Conflict(f"this draft was already used; run {COMMANDS[kind]} again for "
+                           "another")
 
     def discard(self, token: str) -> None:
         """Forget a draft nobody was shown (Slack refused the view holding its button)."""

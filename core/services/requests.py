@@ -25,6 +25,7 @@ from core.db.models import Secret, SecretRequest, SecretRequestResponder
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import audit, policy, request_states
 from core.services.audit import AuditLog, actor_of
+from core.services.drafts import REQUEST_DRAFT, DraftOptions, DraftOwner, DraftService, NewDraft
 from core.services.identity import ClientInfo, Principal, Viewer
 from core.services.request_records import audited
 from core.services.request_states import RequestStatus, effective_status
@@ -34,6 +35,7 @@ from core.services.users import UserDirectory
 from core.settings import Settings
 
 RESPONDERS_MAX = 64
+ANY = "any"  # a draft's expected format when any will do
 INSTRUCTIONS_MAX_CHARS = 500
 OPEN_MIN, OPEN_MAX = timedelta(hours=1), timedelta(days=7)
 REQUESTER, RESPONDER = "requester", "responder"
@@ -113,19 +115,36 @@ class RequestService:
     clock: Clock
     random: RandomSource
     sharing: SharingService
+    drafts: DraftService
 
-    def start(self, principal: Principal, new: NewRequest) -> tuple[str, str, datetime]:
-        """A pending request: (id, code, open until). Its key check comes next (``open``):
-        the browser derives it from the link key and this id."""
+    def _checked(self, tenant_id: str, new: NewRequest) -> tuple[list[str], str | None]:
         responders, label = check_new_request(new)
         outsiders: list[str] = []
         if new.audience == INTERNAL:
             with self.db() as session:
-                outsiders = self.users.non_org_emails(session, principal.tenant_id,
-                                                      responders)
+                outsiders = self.users.non_org_emails(session, tenant_id, responders)
         if outsiders:
             raise InvalidInput("not members of your organization: " + ", ".join(outsiders),
                                field="responders")
+        return responders, label
+
+    def draft(self, owner: DraftOwner, new: NewRequest) -> NewDraft:
+        """``/secrets request`` in Slack: the options, checked by the request's rules, kept
+        for the web page that makes the request's key."""
+        responders, label = self._checked(owner.tenant_id, new)
+        return self.drafts.store(owner, DraftOptions(
+            audience=new.audience, recipients=responders, format=new.expected_format or ANY,
+            label=label, expires_in_seconds=new.answer_expires_in_seconds,
+            view_limit=new.answer_view_limit, open_for_seconds=new.open_for_seconds))
+
+    def start(self, principal: Principal, new: NewRequest,
+              draft_token: str | None = None) -> tuple[str, str, datetime]:
+        """A pending request: (id, code, open until). Its key check comes next (``open``):
+        the browser derives it from the link key and this id. A draft from Slack is used up
+        with it."""
+        responders, label = self._checked(principal.tenant_id, new)
+        if draft_token is not None:
+            self.drafts.open(principal, draft_token, REQUEST_DRAFT)  # refuse before storing
         now = self.clock.now()
         request_id = str(uuid.UUID(bytes=self.random.token_bytes(16), version=4))
         open_until = now + timedelta(seconds=new.open_for_seconds)
@@ -142,6 +161,10 @@ class RequestService:
                         answer_view_limit=new.answer_view_limit,
                         responders=[SecretRequestResponder(email=email)
                                     for email in responders]))
+                    if draft_token is not None:
+                        session.flush()
+                        self.drafts.use_for_request(session, principal, draft_token,
+                                                    request_id)
                 return request_id, code, open_until
             except IntegrityError:  # a 60-bit code collision: draw again
                 continue

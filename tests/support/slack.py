@@ -276,10 +276,11 @@ class SlackSender:
         return self.post(body, "application/x-www-form-urlencoded")
 
     def view_submission(self, values: dict[str, Any], user_id: str = "U0ALICE",
-                        private_metadata: str = "internal") -> httpx.Response:
+                        private_metadata: str = "internal",
+                        callback_id: str = "share_secret") -> httpx.Response:
         return self.interaction({
             "type": "view_submission", "user": {"id": user_id, "team_id": TEAM_ID},
-            "view": {"id": "V0MODAL", "type": "modal", "callback_id": "share_secret",
+            "view": {"id": "V0MODAL", "type": "modal", "callback_id": callback_id,
                      "hash": "h1", "private_metadata": private_metadata,
                      "state": {"values": values}},
         })

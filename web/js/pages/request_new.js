@@ -33,6 +33,11 @@ const responders = new RecipientField(
 for (const choice of form.querySelectorAll('input[name="audience"]')) {
   choice.addEventListener("change", () => responders.render());
 }
+// A draft from Slack's /secrets request arrives with the people already in the form.
+if (form.dataset.draftRecipients) {
+  responders.input.value = form.dataset.draftRecipients;
+  responders.takeTyped();
+}
 
 /** @returns {string | null} */
 function problem() {
@@ -75,7 +80,9 @@ form.addEventListener("submit", async (event) => {
       open_for_seconds: Number(value("open-for")),
       answer_expires_in_seconds: Number(value("answer-expiry")),
       answer_view_limit: Number(value("answer-views")),
+      ...(form.dataset.draft ? { draft: form.dataset.draft } : {}),
     });
+    delete form.dataset.draft;  // used up; a retry is a plain new request
     const keyCheck = await deriveKeyCheck(linkKey, started.id);
     await apiRequest("POST", started.open_url, { key_check: encodeBase64url(keyCheck) });
     showResult(`${started.request_url}#${encodeLinkKey(linkKey)}`);
