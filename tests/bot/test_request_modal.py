@@ -52,7 +52,8 @@ def test_the_subcommand_opens_the_form(sender: SlackSender, slack: FakeSlack) ->
     assert list(blocks)[1:] == ["users", "emails", "label", "format", "open_for", "expiry",
                                 "view_limit"]
     assert blocks["label"]["element"]["max_length"] == 500
-    assert [o["value"] for o in blocks["format"]["element"]["options"]][0] == "any"
+    assert [o["value"] for o in blocks["format"]["element"]["options"]] == [
+        "any", "text", "json", "yaml", "env", "file"]
     open_for = [int(o["value"]) for o in blocks["open_for"]["element"]["options"]]
     assert min(open_for) == 3600 and max(open_for) == 7 * 86400
     # Nothing in the form takes a secret: answers are typed on the encrypting page only.
