@@ -10,6 +10,7 @@ from bot.blocks.common import (
     context,
     escape,
     fit,
+    plain,
     secret_actions,
     section,
     views_text,
@@ -21,6 +22,8 @@ from core.services.states import FILE, SecretStatus
 
 def notice_text(state: NoticeState) -> str:
     """The notification's plain text (what phones and screen readers show)."""
+    if state.answers is not None:
+        return _answer_text(state)
     name = f"“{fit(escape(state.label), 300)}”" if state.label else state.share_code
     status = STATUS_WORDS.get(state.status, state.status)
     if state.status == SecretStatus.ACTIVE and state.opens:
@@ -28,6 +31,34 @@ def notice_text(state: NoticeState) -> str:
         views = views_text(state.views_used, state.view_limit)
         return f"Your secret {name} was opened by {latest}; {views}."
     return f"Your secret {name}: {status}."
+
+
+def _answer_text(state: NoticeState) -> str:
+    assert state.answers is not None
+    asked = state.answers
+    name = f"“{fit(escape(asked.label), 300)}”" if asked.label else asked.request_code
+    who = escape(asked.answered_by or "someone")
+    if state.status == SecretStatus.ACTIVE:
+        seen = "you opened it" if state.opens else "open it with your request link"
+        return f"Your request {name} was answered by {who}: {seen}."
+    return (f"Your request {name}, answered by {who}: the answer is "
+            f"{STATUS_WORDS.get(state.status, state.status).lower()}.")
+
+
+def answer_blocks(state: NoticeState, base_url: str) -> list[Block]:
+    """The requester's message about a request's answer: who answered, and the answer's
+    state (the request link opens it; Cipherslip never holds that key)."""
+    assert state.answers is not None
+    blocks: list[Block] = [
+        section(_answer_text(state)),
+        context(f"Request `{state.answers.request_code}` · answer `{state.share_code}` · "
+                f"{views_text(state.views_used, state.view_limit)} · open it with the request "
+                "link you kept: it holds the key, which Cipherslip never stores"),
+    ]
+    blocks.append({"type": "actions", "block_id": f"actions_{state.secret_id}", "elements": [{
+        "type": "button", "action_id": "open_on_web", "text": plain("My requests"),
+        "url": f"{base_url.rstrip('/')}/requests"}]})
+    return blocks
 
 
 def opened_text(state: NoticeState) -> str:
@@ -45,6 +76,8 @@ def opened_text(state: NoticeState) -> str:
 
 
 def notice_blocks(state: NoticeState, base_url: str) -> list[Block]:
+    if state.answers is not None:
+        return answer_blocks(state, base_url)
     title = fit(escape(state.label), 300) if state.label else "Secret"
     kind = "file" if state.secret_type == FILE else "text"
     status = STATUS_WORDS.get(state.status, state.status)

@@ -202,3 +202,11 @@ class DraftService:
         row = session.execute(select(Draft.slack_team_id, Draft.slack_user_id)
                               .where(Draft.secret_id == secret_id)).first()
         return (row[0], row[1]) if row else None
+
+    def request_slack_owner(
+        self, session: Session | Connection, request_id: str
+    ) -> tuple[str, str] | None:
+        """(team id, user id) of the Slack user whose draft became this request."""
+        row = session.execute(select(Draft.slack_team_id, Draft.slack_user_id)
+                              .where(Draft.request_id == request_id)).first()
+        return (row[0], row[1]) if row else None

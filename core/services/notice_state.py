@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db.models import AuditEvent, Secret
+from core.db.models import AuditEvent, Secret, SecretRequest
 from core.services import audit
 from core.services.states import effective_status, views_left
 
@@ -21,6 +21,16 @@ OPENS_SHOWN = 10
 class Opening:
     email: str | None
     time: datetime
+
+
+@dataclass(frozen=True)
+class AnsweredRequest:
+    """Set when the secret answers a request: the notice then follows the request, for its
+    requester."""
+
+    request_code: str
+    label: str | None
+    answered_by: str | None
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class NoticeState:
     creator_email: str
     opens: list[Opening]
     revoked_by: str | None
+    answers: AnsweredRequest | None = None
 
 
 def notice_state(session: Session, secret_id: str, now: datetime) -> NoticeState | None:
@@ -57,11 +68,21 @@ def notice_state(session: Session, secret_id: str, now: datetime) -> NoticeState
     ).all()
     opens = [Opening(email, time) for name, email, time in events if name in OPEN_EVENTS]
     revoked_by = next((email for name, email, _ in events if name in REVOKE_EVENTS), None)
+    # An answer's notice is the requester's (who asked), not the responder's.
+    notified = secret.creator.email
+    answers = None
+    if secret.request_id is not None:
+        request = session.get(SecretRequest, secret.request_id)
+        if request is not None:
+            notified = request.requester.email
+            answers = AnsweredRequest(request.request_code, request.label,
+                                      request.answered_by)
     return NoticeState(
         secret_id=secret.id, share_code=secret.share_code, label=secret.label,
         audience=secret.audience, secret_type=secret.secret_type,
         status=effective_status(secret, now), recipients=len(secret.recipients),
         view_limit=secret.view_limit, views_used=secret.views_used,
         views_left=views_left(secret), expires_at=secret.expires_at, ended_at=secret.ended_at,
-        creator_email=secret.creator.email, opens=opens[:OPENS_SHOWN], revoked_by=revoked_by,
+        creator_email=notified, opens=opens[:OPENS_SHOWN], revoked_by=revoked_by,
+        answers=answers,
     )

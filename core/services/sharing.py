@@ -205,8 +205,13 @@ class SharingService:
                         if activated_at is not None and secret.request_id is not None:
                             self._fulfil(connection, secret, principal, client, activated_at)
                         if activated_at is not None and self.settings.slack_enabled:
-                            notices.open_notice(connection, secret, activated_at,
-                                                self.drafts.slack_owner(connection, secret.id))
+                            # An answer's notice goes to its requester (from /secrets request,
+                            # or found by email); a share's to its creator.
+                            owner = (self.drafts.request_slack_owner(connection,
+                                                                     secret.request_id)
+                                     if secret.request_id is not None
+                                     else self.drafts.slack_owner(connection, secret.id))
+                            notices.open_notice(connection, secret, activated_at, owner)
                 except Conflict:
                     if secret.secret_type != FILE:
                         self.blob_store.delete(blob_key)

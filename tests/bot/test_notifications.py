@@ -4,10 +4,12 @@ expiry and revoke; a Slack outage delays it and never loses it."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import timedelta
 from typing import Any
 
 from cipherslip_crypto.encoding import b64url_encode
+from cipherslip_crypto.kdf import derive_key_check
 
 from bot.notifier import SlackNoticeSender
 from tests.support.client import BrowserLikeClient, ShareLink
@@ -169,3 +171,29 @@ def test_a_message_slack_calls_malformed_is_not_sent_again_and_again(
     stack.clock.advance(timedelta(hours=1))
     assert stack.notifier().run().processed == []  # given up at once, not retried
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_the_requester_hears_who_answered_and_when_the_answer_is_opened(
+    stack: Stack, slack: FakeSlack
+) -> None:
+    """A request made on the web: its requester is found by email; the message follows the
+    answer (bob answered → alice opened it), and never goes to the responder."""
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    link_key = os.urandom(32)
+    started = alice.api("POST", "/api/v1/requests", json={
+        "audience": "internal", "responders": ["bob@example.com"], "label": "Staging DB",
+        "open_for_seconds": 86400, "answer_expires_in_seconds": 3600,
+        "answer_view_limit": 1}).json()
+    alice.api("POST", started["open_url"], json={
+        "key_check": b64url_encode(derive_key_check(link_key, started["id"]))})
+    answer = bob.answer_request(started["request_code"], "pg: hunter2", link_key)
+    assert stack.notifier().run().processed == [answer.secret_id]
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.args["channel"] == "U0ALICE"  # alice, found by her email: not bob
+    assert "Your request “Staging DB” was answered by bob@example.com" in post.args["text"]
+    assert "hunter2" not in str(post.args) and b64url_encode(link_key) not in str(post.args)
+    alice.reveal(ShareLink("", answer.share_code, answer.secret_id, link_key))
+    stack.notifier().run()
+    [update] = slack.calls_to("chat.update")
+    assert "answered by bob@example.com" in update.args["text"]
+    assert "burned" in update.args["text"]  # one view: opened, and so destroyed
