@@ -296,6 +296,19 @@ class RequestOut(BaseModel):
     answer_share_code: str | None  # to the requester, once answered: reveal it as a share
 
 
+class RequestSummaryOut(BaseModel):
+    request_code: str
+    request_url: str  # without its key (only the requester's kept link has it)
+    label: str | None
+    status: str
+    requester_email: str
+    responders: list[str]
+    audience: str
+    answered_by: str | None
+    created_at: datetime
+    open_until: datetime
+
+
 class AnswerBody(Body):
     format: str = "text"
     public_key: str = Field(max_length=200)

@@ -24,6 +24,7 @@ from http_layer.deps import (
     OptionalViewer,
     RequestsDep,
     RevealDep,
+    SuperAdmin,
     TemplatesDep,
     TenantsDep,
 )
@@ -57,6 +58,19 @@ def new_request(request: Request, user: CurrentUser, templates: TemplatesDep,
 def my_requests(request: Request, user: CurrentUser, service: RequestsDep,
                 templates: TemplatesDep) -> Response:
     return render(request, templates, "requests.html", user, requests=service.list_own(user))
+
+
+@router.get("/admin/requests")
+def admin_requests(request: Request, admin: SuperAdmin, service: RequestsDep,
+                   templates: TemplatesDep, status: str = "", q: str = "") -> Response:
+    """Every request of the organization (super admins), by status and by address or code."""
+    try:
+        rows = service.list_tenant(admin, status=status, query=q)
+    except InvalidInput as problem:
+        return render(request, templates, "admin_requests.html", admin, 422, rows=[],
+                      status=status, q=q, problem=sentence(problem))
+    return render(request, templates, "admin_requests.html", admin, rows=rows, status=status,
+                  q=q)
 
 
 @router.get("/r/{request_code}")

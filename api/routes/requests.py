@@ -8,6 +8,8 @@ that completion fulfils the request. The requester reveals it as any share, by i
 
 from __future__ import annotations
 
+import dataclasses
+
 from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from cipherslip_crypto.sharecode import normalize_share_code as created_code
 from fastapi import APIRouter, Depends, Request, Response
@@ -31,6 +33,7 @@ from api.schemas import (
     PartUrlsBody,
     PartUrlsOut,
     RequestOut,
+    RequestSummaryOut,
     StartedRequestOut,
 )
 from core.errors import PayloadTooLarge
@@ -92,9 +95,11 @@ async def open_request(request_id: str, body: OpenRequestBody, user: CurrentUser
 
 @router.get("")
 async def list_requests(user: CurrentUser, requests: RequestsDep,
-                        settings: SettingsDep) -> list[RequestOut]:
-    views = await run_in_threadpool(requests.list_own, user)
-    return [request_out(view, settings.base_url) for view in views]
+                        settings: SettingsDep) -> list[RequestSummaryOut]:
+    summaries = await run_in_threadpool(requests.list_own, user)
+    return [RequestSummaryOut(**dataclasses.asdict(summary),
+                              request_url=request_url(settings.base_url, summary.request_code))
+            for summary in summaries]
 
 
 @router.get("/{request_code}")

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 
 from cipherslip_crypto.meta import FORMATS
 from cipherslip_crypto.sharecode import generate_share_code, normalize_share_code
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock, RandomSource
 from core.db.engine import autocommit_connection, transaction
-from core.db.models import Secret, SecretRequest, SecretRequestResponder
+from core.db.models import Secret, SecretRequest, SecretRequestResponder, User
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.services import audit, policy, request_states
 from core.services.audit import AuditLog, actor_of
@@ -31,7 +31,7 @@ from core.services.request_records import audited
 from core.services.request_states import RequestStatus, effective_status
 from core.services.sharing import CreatedSecret, SharingService
 from core.services.states import EXTERNAL, INTERNAL
-from core.services.users import UserDirectory
+from core.services.users import UserDirectory, escape_like
 from core.settings import Settings
 
 RESPONDERS_MAX = 64
@@ -300,11 +300,70 @@ class RequestService:
         self.audit_log.counted(event)
         return self.view(principal, code, client)
 
-    def list_own(self, principal: Principal) -> list[RequestView]:
+    def list_own(self, principal: Principal) -> list[RequestSummary]:
+        return self._summaries(principal.tenant_id,
+                               SecretRequest.requester_id == principal.user_id)
+
+    def list_tenant(self, admin: Principal, *, status: str = "", query: str = "",
+                    limit: int = 200) -> list[RequestSummary]:
+        """The admin console's list (super admins; the route checks): every request of the
+        organization, newest first, by status and by a requester's or responder's address or
+        a request code."""
+        if not admin.is_super_admin:
+            raise AccessDenied("super admins only")
+        conditions: list[ColumnElement[bool]] = []
+        if status:
+            if status not in {state.value for state in RequestStatus} - {"pending"}:
+                raise InvalidInput("status is open, fulfilled, expired or cancelled",
+                                   field="status")
+            conditions.append(_status_is(status, self.clock.now()))
+        text = query.strip().lower()
+        if text:
+            like = f"%{escape_like(text)}%"
+            asked = select(SecretRequestResponder.request_id).where(
+                SecretRequestResponder.email.like(like, escape="\\"))
+            conditions.append(or_(SecretRequest.request_code == text.upper(),
+                                  User.email.like(like, escape="\\"),
+                                  SecretRequest.id.in_(asked)))
+        return self._summaries(admin.tenant_id, *conditions, limit=limit)
+
+    def _summaries(self, tenant_id: str, *conditions: ColumnElement[bool],
+                   limit: int = 200) -> list[RequestSummary]:
+        now = self.clock.now()
         with self.db() as session:
-            codes = session.scalars(select(SecretRequest.request_code).where(
-                SecretRequest.tenant_id == principal.tenant_id,
-                SecretRequest.requester_id == principal.user_id,
-                SecretRequest.status != RequestStatus.PENDING,
-            ).order_by(SecretRequest.created_at.desc()).limit(200)).all()
-        return [self.view(principal, code, ClientInfo(None, None)) for code in codes]
+            rows = session.scalars(
+                select(SecretRequest).join(User, User.id == SecretRequest.requester_id)
+                .where(SecretRequest.tenant_id == tenant_id,
+                       SecretRequest.status != RequestStatus.PENDING, *conditions)
+                .order_by(SecretRequest.created_at.desc()).limit(limit)).all()
+            return [RequestSummary(
+                request_code=row.request_code, label=row.label,
+                status=effective_status(row.status, row.open_until, now),
+                requester_email=row.requester.email,
+                responders=[responder.email for responder in row.responders],
+                audience=row.audience, answered_by=row.answered_by,
+                created_at=row.created_at, open_until=row.open_until) for row in rows]
+
+
+def _status_is(status: str, now: datetime) -> ColumnElement[bool]:
+    """A status as the pages show it: an open request past its time reads "expired"."""
+    if status == RequestStatus.OPEN:
+        return and_(SecretRequest.status == status, SecretRequest.open_until > now)
+    if status == RequestStatus.EXPIRED:
+        return or_(SecretRequest.status == status,
+                   and_(SecretRequest.status == RequestStatus.OPEN,
+                        SecretRequest.open_until <= now))
+    return SecretRequest.status == status
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    request_code: str
+    label: str | None
+    status: RequestStatus
+    requester_email: str
+    responders: list[str]
+    audience: str
+    answered_by: str | None
+    created_at: datetime
+    open_until: datetime

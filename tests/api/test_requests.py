@@ -26,6 +26,11 @@ ASK = {"audience": "internal", "responders": ["bob@example.com"],
        "open_for_seconds": 86400, "answer_expires_in_seconds": 3600, "answer_view_limit": 1}
 
 
+@pytest.fixture
+def stack_options() -> dict[str, object]:
+    return {"super_admin_emails": ("admin@example.com",)}
+
+
 def open_request(alice: BrowserLikeClient, **changes: Any) -> tuple[dict[str, Any], bytes]:
     """What the requester's browser does: reserve, make the link key, send its key check."""
     started = alice.api("POST", "/api/v1/requests", json={**ASK, **changes})
@@ -217,3 +222,23 @@ def test_a_full_size_text_answer_passes_the_body_limit(stack: Stack) -> None:
     big = "x" * (64 * 1024)
     answer = bob.answer_request(request["request_code"], big, link_key)
     assert alice.reveal(ShareLink("", answer.share_code, answer.secret_id, link_key)) == big
+
+
+def test_the_admin_console_lists_every_request_by_status_and_address(stack: Stack) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    answered, link_key = open_request(alice, label="Answered one")
+    bob.answer_request(answered["request_code"], "x", link_key)
+    waiting, _ = open_request(alice, label="Still open",
+                              responders=["carol@example.com"])
+    admin = stack.user("admin@example.com")
+    everything = admin.http.get("/admin/requests")
+    assert everything.status_code == 200
+    for code in (answered["request_code"], waiting["request_code"]):
+        assert code in everything.text
+    fulfilled = admin.http.get("/admin/requests", params={"status": "fulfilled"}).text
+    assert answered["request_code"] in fulfilled and waiting["request_code"] not in fulfilled
+    by_responder = admin.http.get("/admin/requests", params={"q": "carol@"}).text
+    assert waiting["request_code"] in by_responder
+    assert answered["request_code"] not in by_responder
+    assert admin.http.get("/admin/requests", params={"status": "bogus"}).status_code == 422
+    assert bob.http.get("/admin/requests").status_code == 403  # super admins only

@@ -17,14 +17,16 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_cli_browser import assert_nowhere
 from tests.e2e.test_share_text import sign_in_at_idp
+from tests.support.page_checks import PageProblem, check_page
 from tests.support.smtp import links_in
 
 pytestmark = pytest.mark.browser
 ANSWER = "postgres://app:Ans-w3r-✓@db.internal/prod\n"
 
 
-def ask(person: BrowserContext, base_url: str, *, expected_format: str = "",
-        signed_in: bool = False) -> str:
+def ask(person: BrowserContext, base_url: str, problems: list[PageProblem], *,
+        expected_format: str = "", signed_in: bool = False) -> str:
+    """Ask bob on /requests/new; the pages' layout and accessibility go into ``problems``."""
     page = person.new_page()
     page.goto(base_url + "/requests/new")
     if not signed_in:
@@ -34,8 +36,10 @@ def ask(person: BrowserContext, base_url: str, *, expected_format: str = "",
     page.locator("#recipient-input").press("Enter")
     page.locator("#instructions").fill("The prod database URL, please")
     page.locator("#expected-format").select_option(expected_format)
+    problems.extend(check_page(page, "ask form"))
     page.get_by_role("button", name="Create request").click()
     expect(page.locator("#result")).to_be_visible()
+    problems.extend(check_page(page, "request link"))
     url = page.locator("#request-url").input_value()
     assert re.fullmatch(rf"{re.escape(base_url)}/r/[0-9A-Z-]{{14}}#[A-Za-z0-9_-]{{43}}", url), url
     return url
@@ -54,7 +58,8 @@ def test_ask_answer_and_read_in_three_browsers(browser_stack: BrowserStack,
                                                tmp_path: Path) -> None:
     base_url = browser_stack.stack.base_url
     alice, bob, carol = (browser_stack.person() for _ in range(3))
-    request_url = ask(alice, base_url)
+    problems: list[PageProblem] = []  # layout and accessibility, gathered along the flow
+    request_url = ask(alice, base_url, problems)
     code = request_url.split("/r/")[1].split("#")[0]
 
     # A damaged link: caught before anything is encrypted (no form at all).
@@ -66,6 +71,7 @@ def test_ask_answer_and_read_in_three_browsers(browser_stack: BrowserStack,
     page.goto(request_url)
     expect(page.locator("h1")).to_contain_text("asks you for a secret")
     expect(page.locator("#request-label")).to_have_text("The prod database URL, please")
+    problems.extend(check_page(page, "answer form"))
     page.locator("#content").fill(ANSWER)
     page.get_by_role("button", name="Send answer").click()
     expect(page.locator("#answer-sent")).to_be_visible()
@@ -81,9 +87,10 @@ def test_ask_answer_and_read_in_three_browsers(browser_stack: BrowserStack,
     reader.get_by_role("button", name="Reveal content").click()
     expect(reader.locator("#revealed")).to_be_visible()
     assert reader.locator("#secret-text").input_value() == ANSWER
+    problems.extend(check_page(reader, "the answer, revealed"))
 
     # A file, answered to a second request that asks for one.
-    file_request = ask(alice, base_url, expected_format="file", signed_in=True)
+    file_request = ask(alice, base_url, [], expected_format="file", signed_in=True)
     original = tmp_path / "dump ✓.sql.gz"
     original.write_bytes(bytes(range(256)) * 40_000 + b"end")
     answer_page = bob.new_page()
@@ -103,6 +110,8 @@ def test_ask_answer_and_read_in_three_browsers(browser_stack: BrowserStack,
     listing = alice.new_page()
     listing.goto(base_url + "/requests")
     expect(listing.locator(f'tr[data-request-code="{code}"]')).to_contain_text("Fulfilled")
+    problems.extend(check_page(listing, "my requests"))
+    assert problems == []
     assert browser_stack.page_errors == []
     key_text = request_url.split("#")[1]
     assert_nowhere(browser_stack, {"answer": ANSWER.encode(), "request key": key_text.encode(),
@@ -127,6 +136,7 @@ def test_an_external_responder_answers_through_the_emailed_link(
     landing = vendor.new_page()
     landing.goto(request_url)
     expect(landing.locator("h1")).to_contain_text("asks you for a secret")
+    assert check_page(landing, "external sign-in for a request") == []
     landing.locator("#magic-email").fill("vendor@partner.test")
     landing.get_by_role("button", name="Email me a sign-in link").click()
     expect(landing.locator("#magic-link-status")).to_contain_text("a sign-in link is on its way")
