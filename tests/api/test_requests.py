@@ -242,3 +242,18 @@ def test_the_admin_console_lists_every_request_by_status_and_address(stack: Stac
     assert answered["request_code"] not in by_responder
     assert admin.http.get("/admin/requests", params={"status": "bogus"}).status_code == 422
     assert bob.http.get("/admin/requests").status_code == 403  # super admins only
+
+
+def test_an_answer_too_large_is_refused_and_the_request_stays_open(stack: Stack) -> None:
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    request, link_key = open_request(alice)
+    refused = refusal(bob.answer_request, request["request_code"], "x" * (64 * 1024 + 1),
+                      link_key)
+    assert refused.status_code == 413 and "65536 bytes" in refused.json()["error"]["message"]
+    assert alice.api("GET", f"/api/v1/requests/{request['request_code']}").json()[
+        "status"] == "open"
+    file_too_large = bob.api("POST", f"/api/v1/requests/{request['request_code']}/answer",
+                             json={"format": "file", "public_key": b64url_encode(
+                                 new_key_pair()[1]), "plaintext_size": 2**30 + 1})
+    assert file_too_large.status_code == 422
+    assert file_too_large.json()["error"]["field"] == "plaintext_size"

@@ -197,3 +197,37 @@ def test_the_requester_hears_who_answered_and_when_the_answer_is_opened(
     [update] = slack.calls_to("chat.update")
     assert "answered by bob@example.com" in update.args["text"]
     assert "burned" in update.args["text"]  # one view: opened, and so destroyed
+
+
+def test_a_request_from_slack_is_followed_in_the_dm_of_whoever_ran_it(
+    stack: Stack, slack: FakeSlack, sender: SlackSender
+) -> None:
+    before = len(slack.calls_to("views.update"))
+    sender.view_submission({
+        "users": {"users": {"type": "multi_users_select", "selected_users": ["U0BOB"]}},
+        "emails": {"emails": {"type": "plain_text_input", "value": ""}},
+        "label": {"label": {"type": "plain_text_input", "value": "Deploy key"}},
+        "format": {"format": {"type": "static_select", "selected_option": {"value": "any"}}},
+        "open_for": {"open_for": {"type": "static_select",
+                                  "selected_option": {"value": "86400"}}},
+        "expiry": {"expiry": {"type": "static_select", "selected_option": {"value": "3600"}}},
+        "view_limit": {"view_limit": {"type": "number_input", "value": "1"}},
+    }, callback_id="request_secret")
+    view = slack.wait_for("views.update", before + 1)[-1].args["view"]
+    [button] = [element for block in view["blocks"] if block["type"] == "actions"
+                for element in block["elements"]]
+    alice, bob = stack.user("alice@example.com"), stack.user("bob@example.com")
+    link_key = os.urandom(32)
+    started = alice.api("POST", "/api/v1/requests", json={
+        "audience": "internal", "responders": ["bob@example.com"], "label": "Deploy key",
+        "open_for_seconds": 86400, "answer_expires_in_seconds": 3600, "answer_view_limit": 1,
+        "draft": draft_of(button["url"])}).json()
+    alice.api("POST", started["open_url"], json={
+        "key_check": b64url_encode(derive_key_check(link_key, started["id"]))})
+    lookups = len(slack.calls_to("users.lookupByEmail"))
+    bob.answer_request(started["request_code"], "ssh-ed25519 AAAA", link_key)
+    stack.notifier().run()
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.args["channel"] == "U0ALICE"  # the Slack user who ran /secrets request
+    assert len(slack.calls_to("users.lookupByEmail")) == lookups  # no lookup needed
+    assert "Your request “Deploy key” was answered by bob@example.com" in post.args["text"]
