@@ -39,6 +39,7 @@ from bot.notifier import SlackNoticeSender
 from core.clock import Clock
 from core.services.container import Services
 from core.services.notice_outbox import NoticeOutbox
+from core.services.request_notices import RequestClosureNotices
 from core.services.tenants import TenantDirectory
 from core.settings import Settings
 
@@ -66,6 +67,16 @@ def build_notifier(settings: Settings, services: NotifierParts,
     workspaces = workspaces or Workspaces(settings, services.engine, services.tenants)
     return NoticeOutbox(db=services.db, clock=services.clock,
                         sender=SlackNoticeSender(settings=settings, workspaces=workspaces))
+
+
+def build_request_notices(settings: Settings, services: NotifierParts,
+                          workspaces: Workspaces | None = None) -> RequestClosureNotices:
+    """The messages telling requesters that a request closed unanswered (the scheduler's
+    notices job)."""
+    workspaces = workspaces or Workspaces(settings, services.engine, services.tenants)
+    return RequestClosureNotices(db=services.db, clock=services.clock,
+                                 sender=SlackNoticeSender(settings=settings,
+                                                          workspaces=workspaces))
 
 
 def _quiet_vendor_logs() -> None:

@@ -6,13 +6,14 @@ import argparse
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from cli.audit import add_commands as add_audit_commands
+from core.jobs import JobReport
 from core.logging import configure_logging
 from core.production import Component, ProductionGuardError, enforce_production, production_problems
 from core.settings import Settings
@@ -128,19 +129,24 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     services = build_scheduler_services(settings)
     jobs = PurgeJobs(db=services.db, lifecycle=services.lifecycle,
                      clock=services.clock)
-    notices = None
+    notice_jobs: list[Callable[[], JobReport]] = []
     if settings.slack_enabled:
-        from bot.app import build_notifier
+        from bot.app import build_notifier, build_request_notices
 
-        notices = build_notifier(settings, services).run
+        notice_jobs = [build_notifier(settings, services).run,
+                       build_request_notices(settings, services).run]
+
+    def notices() -> list[JobReport]:
+        return [job() for job in notice_jobs]
     try:
         if args.once:
             sequencer = AuditSequencer(db=services.db)
-            reports = [sequencer.run(), *jobs.run_all(), *([notices()] if notices else [])]
+            reports = [sequencer.run(), *jobs.run_all(), *notices()]
             for report in reports:
                 print(f"{report.name}: {len(report.processed)} done, {report.failed} to retry")
         else:
-            run_forever(jobs, args.interval, notices, AuditSequencer(db=services.db),
+            run_forever(jobs, args.interval, notices if notice_jobs else None,
+                        AuditSequencer(db=services.db),
                         ready_file=args.ready_file)
     finally:
         services.close()

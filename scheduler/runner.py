@@ -17,7 +17,6 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core.db.engine import database_unreachable
-from core.jobs import JobReport
 from scheduler.jobs import AuditSequencer, PurgeJobs
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ SEQUENCER_INTERVAL_SECONDS = 1
 
 def run_forever(
     jobs: PurgeJobs, interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
-    notices: Callable[[], JobReport] | None = None,
+    notices: Callable[[], object] | None = None,
     sequencer: AuditSequencer | None = None, ready_file: Path | None = None,
 ) -> None:
     """Run passes until SIGTERM or SIGINT; a pass in progress is allowed to finish.

@@ -37,7 +37,10 @@ def _answer_text(state: NoticeState) -> str:
     assert state.answers is not None
     asked = state.answers
     name = f"“{fit(escape(asked.label), 300)}”" if asked.label else asked.request_code
-    who = escape(asked.answered_by or "someone")
+    if asked.answered_by is None:
+        return (f"Your request {name} closed: nobody answered before it expired. Ask again "
+                "if you still need it.")
+    who = escape(asked.answered_by)
     if state.status == SecretStatus.ACTIVE:
         seen = "you opened it" if state.opens else "open it with your request link"
         return f"Your request {name} was answered by {who}: {seen}."
@@ -49,16 +52,25 @@ def answer_blocks(state: NoticeState, base_url: str) -> list[Block]:
     """The requester's message about a request's answer: who answered, and the answer's
     state (the request link opens it; Cipherslip never holds that key)."""
     assert state.answers is not None
+    if state.answers.answered_by is None:  # closed unanswered: nothing to open
+        return [section(_answer_text(state)),
+                context(f"Request `{state.answers.request_code}` · asked "
+                        f"{state.recipients} {'person' if state.recipients == 1 else 'people'}"),
+                _requests_button(state, base_url)]
     blocks: list[Block] = [
         section(_answer_text(state)),
         context(f"Request `{state.answers.request_code}` · answer `{state.share_code}` · "
                 f"{views_text(state.views_used, state.view_limit)} · open it with the request "
                 "link you kept: it holds the key, which Cipherslip never stores"),
     ]
-    blocks.append({"type": "actions", "block_id": f"actions_{state.secret_id}", "elements": [{
-        "type": "button", "action_id": "open_on_web", "text": plain("My requests"),
-        "url": f"{base_url.rstrip('/')}/requests"}]})
+    blocks.append(_requests_button(state, base_url))
     return blocks
+
+
+def _requests_button(state: NoticeState, base_url: str) -> Block:
+    return {"type": "actions", "block_id": f"actions_{state.secret_id}", "elements": [{
+        "type": "button", "action_id": "open_on_web", "text": plain("My requests"),
+        "url": f"{base_url.rstrip('/')}/requests"}]}
 
 
 def opened_text(state: NoticeState) -> str:

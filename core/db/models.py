@@ -143,6 +143,8 @@ class SecretRequest(Base):
     # Once fulfilled: the answer (a plain id, not a foreign key: the answer points back).
     answer_secret_id: Mapped[str | None] = mapped_column(String(36))
     answered_by: Mapped[str | None] = mapped_column(String(320))
+    # When the requester was told it closed unanswered (a Slack DM), or that was given up.
+    closure_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     requester: Mapped[User] = relationship(lazy="joined")
     responders: Mapped[list[SecretRequestResponder]] = relationship(

@@ -11,6 +11,7 @@ from typing import Any
 from cipherslip_crypto.encoding import b64url_encode
 from cipherslip_crypto.kdf import derive_key_check
 
+from bot.app import build_request_notices
 from bot.notifier import SlackNoticeSender
 from tests.support.client import BrowserLikeClient, ShareLink
 from tests.support.slack import (
@@ -231,3 +232,25 @@ def test_a_request_from_slack_is_followed_in_the_dm_of_whoever_ran_it(
     assert post.args["channel"] == "U0ALICE"  # the Slack user who ran /secrets request
     assert len(slack.calls_to("users.lookupByEmail")) == lookups  # no lookup needed
     assert "Your request “Deploy key” was answered by bob@example.com" in post.args["text"]
+
+
+def test_a_request_nobody_answered_is_reported_once_when_it_closes(
+    stack: Stack, slack: FakeSlack
+) -> None:
+    alice = stack.user("alice@example.com")
+    started = alice.api("POST", "/api/v1/requests", json={
+        "audience": "internal", "responders": ["bob@example.com"], "label": "Deploy key",
+        "open_for_seconds": 3600, "answer_expires_in_seconds": 3600,
+        "answer_view_limit": 1}).json()
+    alice.api("POST", started["open_url"], json={
+        "key_check": b64url_encode(derive_key_check(os.urandom(32), started["id"]))})
+    closures = build_request_notices(stack.settings, stack.services)
+    assert closures.run().processed == []  # still open: nothing to say
+    stack.clock.advance(timedelta(hours=2))
+    stack.purge_jobs().close_expired_requests()
+    assert closures.run().processed == [started["id"]]
+    [post] = slack.calls_to("chat.postMessage")
+    assert post.args["channel"] == "U0ALICE"
+    assert "Your request “Deploy key” closed: nobody answered" in post.args["text"]
+    assert closures.run().processed == []  # once
+    assert len(slack.calls_to("chat.postMessage")) == 1
