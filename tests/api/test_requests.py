@@ -241,6 +241,11 @@ def test_the_admin_console_lists_every_request_by_status_and_address(stack: Stac
     assert waiting["request_code"] in by_responder
     assert answered["request_code"] not in by_responder
     assert admin.http.get("/admin/requests", params={"status": "bogus"}).status_code == 422
+    # The events are in the audit log and its filter language like any other.
+    found = admin.api("GET", "/api/v1/admin/audit", params={
+        "filter": 'activity_name = "paper_secret_request_fulfilled"'}).json()["items"]
+    assert [event["secret"]["share_code"] for event in found] == [answered["request_code"]]
+    assert found[0]["secret"]["type"] == "request"
     assert bob.http.get("/admin/requests").status_code == 403  # super admins only
 
 
