@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.refusals import sentence
-from core.services import policy, requests
+from core.services import policy, request_rules
 from core.services.drafts import REQUEST_DRAFT
 from core.services.identity import Guest
 from core.services.locations import request_path
@@ -49,8 +49,8 @@ def new_request(request: Request, user: CurrentUser, templates: TemplatesDep,
     return render(request, templates, "request_new.html", user, draft=draft, prefill=prefill,
                   open_for_choices=OPEN_FOR_CHOICES, expiry_choices=policy.EXPIRY_CHOICES,
                   internal_domains=tenants.get(user.tenant_id).internal_domains,
-                  limits={"responders_max": requests.RESPONDERS_MAX,
-                          "instructions_max": requests.INSTRUCTIONS_MAX_CHARS,
+                  limits={"responders_max": request_rules.RESPONDERS_MAX,
+                          "instructions_max": request_rules.INSTRUCTIONS_MAX_CHARS,
                           "view_limit_max": policy.VIEW_LIMIT_MAX})
 
 
@@ -99,7 +99,7 @@ def request_page(request_code: str, request: Request, user: OptionalUser,
         return render(request, templates, "error.html", user, 404,
                       title="No such request", message=sentence(refusal))
     answer = None
-    if user is not None and view.role == requests.REQUESTER and view.answer_share_code:
+    if user is not None and view.role == request_rules.REQUESTER and view.answer_share_code:
         try:
             answer = reveals.preview(user, view.answer_share_code, client)
         except (AccessDenied, NotFound):

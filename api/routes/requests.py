@@ -38,7 +38,7 @@ from api.schemas import (
 )
 from core.errors import PayloadTooLarge
 from core.services.locations import request_url
-from core.services.requests import NewRequest, RequestView
+from core.services.request_rules import NewRequest, RequestView
 from core.services.uploads import MAX_PART_BYTES
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (

@@ -14,7 +14,7 @@ from bot.blocks.common import Block, context, plain, section
 from bot.blocks.forms import input_block, note_under, option, option_for, selected, value_of
 from bot.blocks.share_modal import FORMAT_CHOICES, OPEN_PAGE_ACTION
 from core.errors import InvalidInput
-from core.services import policy, requests
+from core.services import policy, request_rules
 
 CALLBACK_ID = "request_secret"
 PREPARING_ID = "request_secret_preparing"
@@ -43,7 +43,7 @@ class Submission:
 def request_modal(*, submitted: Submission | None = None,
                   errors: dict[str, str] | None = None) -> dict[str, Any]:
     users: dict[str, Any] = {"type": "multi_users_select", "placeholder": plain("Choose people"),
-                             "max_selected_items": requests.RESPONDERS_MAX}
+                             "max_selected_items": request_rules.RESPONDERS_MAX}
     if submitted is not None and submitted.user_ids:
         users["initial_users"] = submitted.user_ids
     emails: dict[str, Any] = {"type": "plain_text_input", "multiline": True,
@@ -51,7 +51,7 @@ def request_modal(*, submitted: Submission | None = None,
     if submitted is not None and submitted.emails:
         emails["initial_value"] = "\n".join(submitted.emails)
     label: dict[str, Any] = {"type": "plain_text_input", "multiline": True,
-                             "max_length": requests.INSTRUCTIONS_MAX_CHARS,
+                             "max_length": request_rules.INSTRUCTIONS_MAX_CHARS,
                              "placeholder": plain("e.g. the staging database password")}
     if submitted is not None and submitted.label:
         label["initial_value"] = submitted.label
@@ -67,7 +67,7 @@ def request_modal(*, submitted: Submission | None = None,
                 "request's key is made in your browser, and the answer never passes through "
                 "Slack."),
         input_block(USERS, "Colleagues to ask", users, optional=True,
-               hint=f"Up to {requests.RESPONDERS_MAX} people; or email addresses below"),
+               hint=f"Up to {request_rules.RESPONDERS_MAX} people; or email addresses below"),
         input_block(EMAILS, "Or external email addresses", emails, optional=True,
                hint="They confirm their address with a one-time link"),
         input_block(LABEL, "What you need", label, optional=True, hint="Shown to them"),

@@ -19,7 +19,7 @@ from bot.listeners.share_secret_submission import lookup_all
 from core.errors import InvalidInput
 from core.refusals import field_note
 from core.services.drafts import DraftOwner
-from core.services.requests import NewRequest
+from core.services.request_rules import NewRequest
 
 log = logging.getLogger(__name__)
 FIELD_BLOCKS = {"responders": modal.USERS, "label": modal.LABEL,

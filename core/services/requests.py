@@ -13,9 +13,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cipherslip_crypto.meta import FORMATS
 from cipherslip_crypto.sharecode import generate_share_code, normalize_share_code
-from sqlalchemy import ColumnElement, Engine, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,82 +26,22 @@ from core.services import audit, policy, request_states
 from core.services.audit import AuditLog, actor_of
 from core.services.drafts import REQUEST_DRAFT, DraftOptions, DraftOwner, DraftService, NewDraft
 from core.services.identity import ClientInfo, Principal, Viewer
+from core.services.request_lists import RequestSummary, status_is, summaries
 from core.services.request_records import audited
+from core.services.request_rules import (
+    ANY,
+    REQUESTER,
+    RESPONDER,
+    NewRequest,
+    RequestEntry,
+    RequestView,
+    check_new_request,
+)
 from core.services.request_states import RequestStatus, effective_status
 from core.services.sharing import CreatedSecret, SharingService
 from core.services.states import EXTERNAL, INTERNAL
 from core.services.users import UserDirectory, escape_like
 from core.settings import Settings
-
-RESPONDERS_MAX = 64
-ANY = "any"  # a draft's expected format when any will do
-INSTRUCTIONS_MAX_CHARS = 500
-OPEN_MIN, OPEN_MAX = timedelta(hours=1), timedelta(days=7)
-REQUESTER, RESPONDER = "requester", "responder"
-
-
-@dataclass(frozen=True)
-class NewRequest:
-    audience: str  # of the responders: internal (org users) or external (email addresses)
-    responders: list[str]
-    label: str | None
-    expected_format: str | None  # None: any format
-    open_for_seconds: int
-    answer_expires_in_seconds: int
-    answer_view_limit: int | None
-
-
-@dataclass(frozen=True)
-class RequestView:
-    """A request as the requester or one of its responders sees it."""
-
-    request_id: str
-    request_code: str
-    role: str  # requester | responder
-    status: RequestStatus
-    label: str | None
-    expected_format: str | None
-    requester_name: str
-    requester_email: str
-    created_at: datetime
-    open_until: datetime
-    answer_expires_in_seconds: int
-    answer_view_limit: int | None
-    key_check: bytes | None
-    responders: list[str]  # the requester's view only
-    answered_by: str | None
-    answer_share_code: str | None  # the requester's view, once fulfilled
-
-
-@dataclass(frozen=True)
-class RequestEntry:
-    request_id: str
-    request_code: str
-    tenant_id: str
-    audience: str
-    requester_name: str
-
-
-def check_new_request(request: NewRequest) -> tuple[list[str], str | None]:
-    """The rules of a request (and of its answer, as SPEC §2): responders and label back."""
-    if request.audience not in (INTERNAL, EXTERNAL):
-        raise InvalidInput("audience must be 'internal' (team members) or 'external' (email "
-                           "addresses)", field="audience")
-    responders = policy.normalize_recipients(request.responders, maximum=RESPONDERS_MAX,
-                                             field="responders", per="request")
-    label = (request.label or "").strip() or None
-    if label is not None and len(label) > INSTRUCTIONS_MAX_CHARS:
-        raise InvalidInput(f"the instructions are at most {INSTRUCTIONS_MAX_CHARS} characters, "
-                           f"got {len(label)}", field="label")
-    if request.expected_format is not None and request.expected_format not in FORMATS:
-        raise InvalidInput(f"expected_format is one of {', '.join(FORMATS)}, or null "
-                           "for any", field="expected_format")
-    if not OPEN_MIN.total_seconds() <= request.open_for_seconds <= OPEN_MAX.total_seconds():
-        raise InvalidInput("a request stays open from 1 hour to 7 days",
-                           field="open_for_seconds")
-    policy.check_expiry(request.answer_expires_in_seconds)
-    policy.check_view_limit(request.answer_view_limit)
-    return responders, label
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -301,8 +240,8 @@ class RequestService:
         return self.view(principal, code, client)
 
     def list_own(self, principal: Principal) -> list[RequestSummary]:
-        return self._summaries(principal.tenant_id,
-                               SecretRequest.requester_id == principal.user_id)
+        return summaries(self.db, self.clock.now(), principal.tenant_id,
+                         SecretRequest.requester_id == principal.user_id)
 
     def list_tenant(self, admin: Principal, *, status: str = "", query: str = "",
                     limit: int = 200) -> list[RequestSummary]:
@@ -316,7 +255,7 @@ class RequestService:
             if status not in {state.value for state in RequestStatus} - {"pending"}:
                 raise InvalidInput("status is open, fulfilled, expired or cancelled",
                                    field="status")
-            conditions.append(_status_is(status, self.clock.now()))
+            conditions.append(status_is(status, self.clock.now()))
         text = query.strip().lower()
         if text:
             like = f"%{escape_like(text)}%"
@@ -325,45 +264,4 @@ class RequestService:
             conditions.append(or_(SecretRequest.request_code == text.upper(),
                                   User.email.like(like, escape="\\"),
                                   SecretRequest.id.in_(asked)))
-        return self._summaries(admin.tenant_id, *conditions, limit=limit)
-
-    def _summaries(self, tenant_id: str, *conditions: ColumnElement[bool],
-                   limit: int = 200) -> list[RequestSummary]:
-        now = self.clock.now()
-        with self.db() as session:
-            rows = session.scalars(
-                select(SecretRequest).join(User, User.id == SecretRequest.requester_id)
-                .where(SecretRequest.tenant_id == tenant_id,
-                       SecretRequest.status != RequestStatus.PENDING, *conditions)
-                .order_by(SecretRequest.created_at.desc()).limit(limit)).all()
-            return [RequestSummary(
-                request_code=row.request_code, label=row.label,
-                status=effective_status(row.status, row.open_until, now),
-                requester_email=row.requester.email,
-                responders=[responder.email for responder in row.responders],
-                audience=row.audience, answered_by=row.answered_by,
-                created_at=row.created_at, open_until=row.open_until) for row in rows]
-
-
-def _status_is(status: str, now: datetime) -> ColumnElement[bool]:
-    """A status as the pages show it: an open request past its time reads "expired"."""
-    if status == RequestStatus.OPEN:
-        return and_(SecretRequest.status == status, SecretRequest.open_until > now)
-    if status == RequestStatus.EXPIRED:
-        return or_(SecretRequest.status == status,
-                   and_(SecretRequest.status == RequestStatus.OPEN,
-                        SecretRequest.open_until <= now))
-    return SecretRequest.status == status
-
-
-@dataclass(frozen=True)
-class RequestSummary:
-    request_code: str
-    label: str | None
-    status: RequestStatus
-    requester_email: str
-    responders: list[str]
-    audience: str
-    answered_by: str | None
-    created_at: datetime
-    open_until: datetime
+        return summaries(self.db, self.clock.now(), admin.tenant_id, *conditions, limit=limit)
