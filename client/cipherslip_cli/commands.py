@@ -140,7 +140,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_request(args: argparse.Namespace) -> int:
     new = NewRequest(
-        responders=_recipients(args.from_), label=args.label,
+        responders=_recipients(args.from_), external=args.external, label=args.label,
         expected_format=None if args.format == "any" else args.format,
         open_for_seconds=parse_expiry(args.open_for, maximum="7d"),
         answer_expires_in_seconds=parse_expiry(args.expires),

@@ -88,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
                     "people asked, keep it to read the answer (`slip reveal LINK`).")
     asking.add_argument("--from", dest="from_", action="append", required=True,
                         metavar="ADDRESS", help="whom to ask (repeat, or commas)")
+    asking.add_argument("--external", action="store_true",
+                        help="ask addresses outside your organization (they confirm them by "
+                             "email on the request's page)")
     asking.add_argument("--label", help="what you need (shown to them; ≤ 500 characters)")
     asking.add_argument("--format", default="any", choices=("any", *FORMATS),
                         help="the format you expect (default any)")

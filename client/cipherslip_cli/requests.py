@@ -52,6 +52,7 @@ def parse_request_link(url: str) -> RequestLink:
 @dataclass(frozen=True)
 class NewRequest:
     responders: list[str]
+    external: bool  # addresses outside the organization (they confirm them by email)
     label: str | None
     expected_format: str | None
     open_for_seconds: int
@@ -62,7 +63,8 @@ class NewRequest:
 def ask(api: Api, new: NewRequest) -> tuple[str, dict[str, Any]]:
     """(the request URL with its key, the request) — the key exists only in that URL."""
     started = api.json("POST", "/api/v1/requests", json={
-        "audience": "internal", "responders": new.responders, "label": new.label,
+        "audience": "external" if new.external else "internal",
+        "responders": new.responders, "label": new.label,
         "expected_format": new.expected_format, "open_for_seconds": new.open_for_seconds,
         "answer_expires_in_seconds": new.answer_expires_in_seconds,
         "answer_view_limit": new.answer_view_limit})

@@ -271,3 +271,11 @@ def test_request_answer_and_read_from_the_terminal(stack: Stack, tmp_path: Path)
     outsider = slip(stack, token_for(stack, "carol@example.com", "secrets:read",
                                      "secrets:reveal"), "reveal", url, config_dir=tmp_path)
     assert outsider.returncode == 1
+    # Addresses outside the organization: only with --external.
+    inside_only = slip(stack, asker, "request", "--from", "vendor@partner.test",
+                       config_dir=tmp_path)
+    assert inside_only.returncode == 1 and b"not members of your organization" in (
+        inside_only.stderr)
+    external = slip(stack, asker, "request", "--from", "vendor@partner.test", "--external",
+                    config_dir=tmp_path)
+    assert external.returncode == 0 and b"/r/" in external.stdout
