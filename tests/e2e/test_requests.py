@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import BrowserStack
 from tests.e2e.test_cli_browser import assert_nowhere
-from tests.e2e.test_share_text import sign_in_at_idp
+from tests.e2e.test_share_text import open_as, sign_in_at_idp
 from tests.support.page_checks import PageProblem, check_page
 from tests.support.smtp import links_in
 
@@ -46,12 +46,7 @@ def ask(person: BrowserContext, base_url: str, problems: list[PageProblem], *,
 
 
 def open_signed_in(person: BrowserContext, url: str, email: str) -> Page:
-    page = person.new_page()
-    page.goto(url)
-    expect(page.locator("h1")).to_have_text("Someone asked you for a secret")
-    page.get_by_role("link", name=re.compile("Sign in")).click()
-    sign_in_at_idp(page, email)
-    return page
+    return open_as(person, url, email, heading="Someone asked you for a secret")
 
 
 def test_ask_answer_and_read_in_three_browsers(browser_stack: BrowserStack,

@@ -68,10 +68,12 @@ def create_secret(creator: BrowserContext, base_url: str) -> str:
     return share_url
 
 
-def open_as(context: BrowserContext, share_url: str, email: str) -> Page:
+def open_as(context: BrowserContext, share_url: str, email: str, *,
+            heading: str = "Someone shared a secret with you") -> Page:
+    """Open a link signed out, check the visitor page's heading, sign in as ``email``."""
     page = context.new_page()
     page.goto(share_url)
-    expect(page.locator("h1")).to_have_text("Someone shared a secret with you")
+    expect(page.locator("h1")).to_have_text(heading)
     page.get_by_role("link", name=re.compile("Sign in")).click()
     sign_in_at_idp(page, email)
     return page
