@@ -44,6 +44,7 @@ from http_layer.errors import (
     install_error_handlers,
     payload_too_large,
 )
+from http_layer.lean import install_lean_routes
 from http_layer.security import SecurityHeadersMiddleware, content_security_policy, storage_origins
 from http_layer.sessions import ServerSideSessionMiddleware
 from http_layer.tokens import ApiTokenMiddleware
@@ -109,7 +110,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.oauth = create_oauth(settings)
 
     install_error_handlers(app)
-    # Routes are tried in this order (no two routers share a path): the hot path first.
+    # Routes are tried in this order (no two routes share a method and path): the hot path's
+    # lean routes, then the rest.
+    install_lean_routes(app, (*secrets.LEAN_ROUTES, *pages.LEAN_ROUTES, *shares.LEAN_ROUTES))
     for router in (shares.router, pages.router, secrets.router, auth.router,
                    magic_links.router, admin.router, downloads.router, users.router,
                    tokens.router, health.router, metrics.router, download_pages.router,

@@ -21,7 +21,7 @@ from vault.errors import install_error_handlers
 from vault.kms.factory import create_kms
 from vault.kms.protocol import KeyManagementService
 from vault.middleware import AccessLogMiddleware, body_too_large
-from vault.routes import data_key_router, health_router
+from vault.routes import data_key_routes, health_router
 
 # The largest legitimate request (an unseal with a maximal KMS ciphertext) is under 9 KiB.
 MAX_BODY_BYTES = 16 * 1024
@@ -48,8 +48,9 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
         docs_url=None,
         redoc_url=None,
     )
+    # The key routes first: they are what every create and reveal asks for.
+    app.router.routes[0:0] = data_key_routes(key_service)
     app.include_router(health_router(key_service))
-    app.include_router(data_key_router(key_service))
     install_error_handlers(app)
     # add_middleware puts each new layer outside the previous ones: the access log sees
     # every answer, and authentication runs before any body is read.

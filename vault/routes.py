@@ -16,7 +16,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from core.asgi import json_answer, json_body
 from core.errors import KmsError
 from vault.errors import error_response
 from vault.kms.protocol import KeyManagementService, encryption_context
@@ -75,8 +79,10 @@ def _seal_then_wipe(
         data_key[:] = bytes(len(data_key))
 
 
-def data_key_router(kms: KeyManagementService) -> APIRouter:
-    router = APIRouter(prefix="/v1")
+def data_key_routes(kms: KeyManagementService) -> list[Route]:
+    """The two key routes, as plain Starlette routes: every create and every reveal pays one
+    of them, and FastAPI's per-request machinery (routing, dependency solving, validating the
+    answer again) cost about as much CPU as the sealing (``core.asgi.json_body``)."""
 
     def create(request: CreateDataKeyRequest) -> CreateDataKeyResponse:
         public_key = _browser_public_key(request.public_key)
@@ -97,17 +103,17 @@ def data_key_router(kms: KeyManagementService) -> APIRouter:
         sealed_key = _seal_then_wipe(data_key, public_key, request.secret_id, "reveal")
         return UnsealDataKeyResponse(sealed_key=b64url_encode(sealed_key))
 
-    # async, with the blocking KMS work in one worker thread: a plain ``def`` route would also
-    # validate its answer in a second thread hop, on every key of every reveal.
-    @router.post("/data-keys", status_code=201)
-    async def create_data_key(request: CreateDataKeyRequest) -> CreateDataKeyResponse:
-        return await run_in_threadpool(create, request)
+    # The blocking KMS work runs in one worker thread: one hop per request.
+    async def create_data_key(request: Request) -> Response:
+        body = await json_body(request, CreateDataKeyRequest)
+        return json_answer(await run_in_threadpool(create, body), 201)
 
-    @router.post("/data-keys/unseal")
-    async def unseal_data_key(request: UnsealDataKeyRequest) -> UnsealDataKeyResponse:
-        return await run_in_threadpool(unseal, request)
+    async def unseal_data_key(request: Request) -> Response:
+        body = await json_body(request, UnsealDataKeyRequest)
+        return json_answer(await run_in_threadpool(unseal, body))
 
-    return router
+    return [Route("/v1/data-keys", create_data_key, methods=["POST"]),
+            Route("/v1/data-keys/unseal", unseal_data_key, methods=["POST"])]
 
 
 def health_router(kms: KeyManagementService) -> APIRouter:

@@ -12,15 +12,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from core.clock import as_utc
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from core.refusals import sentence
 from core.services import policy
 from core.services.activity_text import describe
-from core.services.identity import Guest
+from core.services.identity import ClientInfo, Guest, Principal, Viewer
 from core.services.locations import share_path
+from core.services.reveal import RevealService
 from core.services.states import SecretStatus
+from core.services.tenants import TenantDirectory
 from core.services.uploads import FILE_MAX_BYTES
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (
@@ -29,11 +32,16 @@ from http_layer.deps import (
     DraftsDep,
     ManageDep,
     OptionalUser,
-    OptionalViewer,
-    RevealDep,
     TemplatesDep,
     TenantsDep,
+    client_info,
+    get_templates,
+    guest_of,
+    principal_of,
+    reveal_service,
+    tenants_service,
 )
+from http_layer.lean import LeanRoute
 from http_layer.rendering import render
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -114,10 +122,21 @@ def new_secret(
     )
 
 
-@router.get("/s/{share_code}")
-def share_page(
-    share_code: str, request: Request, user: OptionalUser, viewer: OptionalViewer,
-    reveals: RevealDep, tenants: TenantsDep, templates: TemplatesDep, client: Client,
+async def share_page(request: Request) -> Response:
+    """A recipient opens the link (a lean route, ``http_layer.lean``); the page reads nothing
+    secret, and the key stays in the fragment."""
+    user = principal_of(request)
+    viewer = user or guest_of(request)
+    return await run_in_threadpool(
+        _share_page, request, request.path_params["share_code"], user, viewer,
+        await reveal_service(request), await tenants_service(request),
+        await get_templates(request), await client_info(request))
+
+
+def _share_page(
+    request: Request, share_code: str, user: Principal | None, viewer: Viewer | None,
+    reveals: RevealService, tenants: TenantDirectory, templates: Jinja2Templates,
+    client: ClientInfo,
 ) -> Response:
     code = normalize_share_code(share_code)
     if code != share_code:
@@ -143,6 +162,9 @@ def share_page(
         return render(request, templates, "share_ended.html", user, 410, preview=preview)
     return render(request, templates, "share.html", user, forms=True, preview=preview,
                   guest=viewer if isinstance(viewer, Guest) else None)
+
+
+LEAN_ROUTES = (LeanRoute(method="GET", path="/s/{share_code}", endpoint=share_page),)
 
 
 @router.api_route("/verify", methods=["GET", "HEAD"])

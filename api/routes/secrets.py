@@ -20,6 +20,7 @@ from api.schemas import (
     SecretOut,
     UploadPlanOut,
 )
+from core.asgi import json_answer, json_body
 from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
 from core.services.identity import ClientInfo, Principal
@@ -31,19 +32,23 @@ from http_layer.deps import (
     CurrentUser,
     FilesDep,
     ManageDep,
-    SharingDep,
+    client_info,
+    require_principal,
+    sharing_service,
 )
+from http_layer.lean import LeanRoute
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"],
                    dependencies=[Depends(verify_csrf)])
 
 
-@router.post("", status_code=201)
-async def create_secret(
-    body: CreateSecretBody, user: CurrentUser, sharing: SharingDep
-) -> CreatedSecretOut:
-    # ``async`` with the service call in one worker thread: a plain ``def`` route would also
-    # validate its answer in a second thread hop.
+async def create_secret(request: Request) -> Response:
+    """Reserve a secret (a lean route, ``http_layer.lean``): its share code, and its data key
+    HPKE-sealed to the one-time public key sent. The content comes with ``complete``."""
+    await verify_csrf(request)
+    user = await require_principal(request)
+    body = await json_body(request, CreateSecretBody)
+    sharing = await sharing_service(request)
     created = await run_in_threadpool(
         sharing.create, user,
         policy.NewSecretRequest(
@@ -54,7 +59,7 @@ async def create_secret(
             plaintext_size=body.plaintext_size, draft_token=body.draft,
         ),
     )
-    return created_secret_out(created)
+    return json_answer(created_secret_out(created), 201)
 
 
 def created_secret_out(created: CreatedSecret) -> CreatedSecretOut:
@@ -126,12 +131,16 @@ async def read_body_chunks(
     return received
 
 
-@router.post("/{secret_id}/complete")
-async def complete(
-    secret_id: str, body: CompleteBody, user: CurrentUser, sharing: SharingDep, client: Client
-) -> CompletedOut:
-    """A text's ciphertext comes with its completion (one request); a file's came in parts."""
-    return await complete_secret(user, secret_id, body, sharing, client)
+async def complete(request: Request) -> Response:
+    """A text's ciphertext comes with its completion (one request); a file's came in parts.
+    A lean route (``http_layer.lean``)."""
+    await verify_csrf(request)
+    user = await require_principal(request)
+    body = await json_body(request, CompleteBody)
+    completed = await complete_secret(user, request.path_params["secret_id"], body,
+                                      await sharing_service(request),
+                                      await client_info(request))
+    return json_answer(completed)
 
 
 async def complete_secret(principal: Principal, secret_id: str, body: CompleteBody,
@@ -170,3 +179,12 @@ def secret_detail(secret_id: str, user: CurrentUser, manage: ManageDep) -> Secre
 def revoke(secret_id: str, user: CurrentUser, manage: ManageDep, client: Client) -> SecretOut:
     manage.revoke_own(user, secret_id, client)
     return SecretOut.of(manage.detail_own(user, secret_id).summary)
+
+
+LEAN_ROUTES = (
+    LeanRoute(method="POST", path="/api/v1/secrets", endpoint=create_secret,
+              body=CreateSecretBody, answer=CreatedSecretOut, status_code=201,
+              tags=("secrets",)),
+    LeanRoute(method="POST", path="/api/v1/secrets/{secret_id}/complete", endpoint=complete,
+              body=CompleteBody, answer=CompletedOut, tags=("secrets",)),
+)

@@ -1,19 +1,27 @@
-"""/api/v1/shares/{code}: what a recipient sees, and the reveal (a POST: it consumes a view)."""
+"""/api/v1/shares/{code}: what a recipient sees, and the reveal (a POST: it consumes a view; a
+lean route, ``http_layer.lean``)."""
 
 from __future__ import annotations
 
 from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 
 from api.schemas import MagicLinkBody, MagicLinkRequestedOut, RevealBody, RevealedOut, ShareOut
+from core.asgi import json_answer, json_body
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (
     Client,
     CurrentViewer,
     MagicLinksDep,
     RevealDep,
+    client_info,
+    require_viewer,
+    reveal_service,
 )
+from http_layer.lean import LeanRoute
 
 router = APIRouter(prefix="/api/v1/shares", tags=["shares"], dependencies=[Depends(verify_csrf)])
 
@@ -35,22 +43,33 @@ async def share(
     )
 
 
-@router.post("/{share_code}/reveal")
-async def reveal(
-    share_code: str, body: RevealBody, viewer: CurrentViewer, reveals: RevealDep, client: Client
-) -> RevealedOut:
+async def reveal(request: Request) -> Response:
+    """Reveal: consumes a view, and answers with the data key sealed to the caller's one-time
+    public key, the sealed metadata and the ciphertext (a file: a download URL)."""
+    await verify_csrf(request)
+    viewer = await require_viewer(request)
+    body = await json_body(request, RevealBody)
+    client = await client_info(request)
+    reveals = await reveal_service(request)
     public_key = b64url_decode(body.public_key, field="public_key")
     key_check = (b64url_decode(body.key_check, field="key_check")
                  if body.key_check is not None else None)
-    revealed = await run_in_threadpool(reveals.reveal, viewer, share_code, public_key,
+    revealed = await run_in_threadpool(reveals.reveal, viewer,
+                                       request.path_params["share_code"], public_key,
                                        client, key_check)
-    return RevealedOut(
+    return json_answer(RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
         sealed_meta=b64url_encode(revealed.sealed_meta),
         content=b64url_encode(revealed.content) if revealed.content is not None else None,
         download_url=revealed.download_url, content_size=revealed.content_size,
         views_left=revealed.views_left, burned=revealed.burned,
-    )
+    ))
+
+
+LEAN_ROUTES = (
+    LeanRoute(method="POST", path="/api/v1/shares/{share_code}/reveal", endpoint=reveal,
+              body=RevealBody, answer=RevealedOut, tags=("shares",)),
+)
 
 
 @router.post("/{share_code}/magic-link", status_code=202)

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from http_layer.sessions import cookie_name
 from tests.support.stack import Stack
@@ -17,11 +17,12 @@ pytestmark = pytest.mark.one_database
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every APIRoute, also inside included routers (FastAPI >= 0.16x wraps them)."""
-    found: list[APIRoute] = []
+def api_routes(routes: list[Any]) -> list[Route]:
+    """Every route (FastAPI's and the lean ones), also inside included routers (FastAPI >=
+    0.16x wraps them)."""
+    found: list[Route] = []
     for route in routes:
-        if isinstance(route, APIRoute):
+        if isinstance(route, Route):
             found.append(route)
         elif hasattr(route, "original_router"):
             found += api_routes(route.original_router.routes)

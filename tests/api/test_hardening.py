@@ -32,9 +32,13 @@ def test_oversized_json_is_refused_before_it_is_read(stack: Stack) -> None:
         for _ in range(100):
             yield b" " * 10_000
 
-    streamed = visitor.http.post("/api/v1/secrets", content=chunks(),
-                                 headers={"content-type": "application/json"})
+    # Signed in, so that the body is what is refused (a visitor is refused unread: 401).
+    alice = stack.user("alice@example.com")
+    streamed = alice.api("POST", "/api/v1/secrets", content=chunks(),
+                         headers={"content-type": "application/json"})
     assert streamed.status_code == 413
+    assert visitor.http.post("/api/v1/secrets", content=chunks(),
+                             headers={"content-type": "application/json"}).status_code == 401
 
 
 def test_spoofed_forwarded_for_is_not_believed_by_default(stack: Stack) -> None:
