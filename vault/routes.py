@@ -12,6 +12,7 @@ from typing import Annotated
 
 from cipherslip_crypto.encoding import b64url_decode, b64url_encode
 from cipherslip_crypto.hpke import Purpose, parse_public_key, seal_data_key
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,14 +60,14 @@ class UnsealDataKeyResponse(BaseModel):
     sealed_key: str
 
 
-def _browser_public_key(encoded: str) -> bytes:
-    public_key = b64url_decode(encoded, field="public_key")
-    parse_public_key(public_key)  # refuse a bad key before spending a KMS call on it
-    return public_key
+def _browser_public_key(encoded: str) -> ec.EllipticCurvePublicKey:
+    # Parsed (so refused if bad) before a KMS call is spent, and parsed once.
+    return parse_public_key(b64url_decode(encoded, field="public_key"))
 
 
 def _seal_then_wipe(
-    data_key: bytearray, public_key: bytes, secret_id: str, purpose: Purpose
+    data_key: bytearray, public_key: ec.EllipticCurvePublicKey, secret_id: str,
+    purpose: Purpose,
 ) -> bytes:
     """Seal the data key, then overwrite it.
 

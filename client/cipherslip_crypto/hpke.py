@@ -50,10 +50,14 @@ def generate_key_pair() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
 
 
 def seal_data_key(
-    data_key: bytes | bytearray, recipient_public_key: bytes, secret_id: str, purpose: Purpose
+    data_key: bytes | bytearray, recipient_public_key: bytes | ec.EllipticCurvePublicKey,
+    secret_id: str, purpose: Purpose,
 ) -> bytes:
-    """``enc (65) | ct (48)``."""
-    public_key = parse_public_key(recipient_public_key)
+    """``enc (65) | ct (48)``. The key raw, or as ``parse_public_key`` gave it (a caller that
+    checked it first need not have it parsed twice)."""
+    public_key = (recipient_public_key
+                  if isinstance(recipient_public_key, ec.EllipticCurvePublicKey)
+                  else parse_public_key(recipient_public_key))
     return _SUITE.encrypt(data_key, public_key, info=seal_info(secret_id, purpose))
 
 
