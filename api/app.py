@@ -31,6 +31,7 @@ from api.routes import (
 )
 from api.schemas import COMPLETE_CONTENT_MAX_CHARS
 from core.asgi import BodySizeLimitMiddleware
+from core.blocking import BlockingCalls
 from core.logging import configure_logging
 from core.production import enforce_production
 from core.services import policy
@@ -81,11 +82,15 @@ def body_too_large(scope: Scope, limit: int) -> ASGIApp:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     services = services or build_services(settings)
+    # The hot path's blocking calls (``http_layer.lean``); other routes use anyio's threads.
+    blocking_calls = BlockingCalls(settings.db_pool_size, "cipherslip-hot")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Sync routes run in these threads, each holding at most one pooled connection: as
-        # many threads as connections, so a request never waits for or opens one.
+        # many threads as connections, so a request never waits for or opens one. The hot
+        # path's own threads are as many; while both sets are busy at once, the pool lends
+        # overflow connections (docs/ARCHITECTURE.md).
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         bolt = getattr(app.state, "bolt", None)
         if bolt is None:
@@ -96,6 +101,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             async with aiohttp.ClientSession() as slack_session:
                 bolt.client.session = slack_session
                 yield
+        blocking_calls.close()
         services.close()
 
     app = FastAPI(
@@ -106,6 +112,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_openapi(app)
     app.state.settings = settings
     app.state.services = services
+    app.state.blocking_calls = blocking_calls
     app.state.templates = pages.create_templates()
     app.state.oauth = create_oauth(settings)
 

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
+from core.blocking import BlockingCalls
 from core.cache.protocol import RateLimiter
 from core.errors import AuthenticationRequired
 from core.metrics import Metrics
@@ -131,6 +132,11 @@ def require_super_admin(
 
 # One dependency per service a route may use, so that a route's signature says what it
 # touches (and a test can override just that).
+async def blocking_calls(request: Request) -> BlockingCalls:
+    calls: BlockingCalls = request.app.state.blocking_calls
+    return calls
+
+
 async def sharing_service(request: Request) -> SharingService:
     return _services(request).sharing
 
@@ -208,6 +214,7 @@ def _services(request: Request) -> Services:
     return services
 
 
+BlockingCallsDep = Annotated[BlockingCalls, Depends(blocking_calls)]
 SharingDep = Annotated[SharingService, Depends(sharing_service)]
 FilesDep = Annotated[FileUploadService, Depends(files_service)]
 RequestsDep = Annotated[RequestService, Depends(requests_service)]

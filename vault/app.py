@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from core.asgi import BodySizeLimitMiddleware
+from core.blocking import BlockingCalls
 from core.logging import configure_logging, quiet_vendor_loggers
 from core.production import enforce_production
 from core.settings import Settings
@@ -25,6 +26,7 @@ from vault.routes import data_key_routes, health_router
 
 # The largest legitimate request (an unseal with a maximal KMS ciphertext) is under 9 KiB.
 MAX_BODY_BYTES = 16 * 1024
+KMS_THREADS = 10
 
 
 def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = None) -> FastAPI:
@@ -32,10 +34,13 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
     token = require_strong_token(settings.vault_token)
     quiet_vendor_loggers()
     key_service = kms if kms is not None else create_kms(settings)
+    # As many threads as the KMS client keeps connections (boto3's default pool is 10).
+    calls = BlockingCalls(KMS_THREADS, "cipherslip-vault")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        calls.close()
         close = getattr(key_service, "close", None)
         if kms is None and callable(close):  # close only what this app created
             close()
@@ -49,7 +54,7 @@ def create_vault_app(settings: Settings, *, kms: KeyManagementService | None = N
         redoc_url=None,
     )
     # The key routes first: they are what every create and reveal asks for.
-    app.router.routes[0:0] = data_key_routes(key_service)
+    app.router.routes[0:0] = data_key_routes(key_service, calls)
     app.include_router(health_router(key_service))
     install_error_handlers(app)
     # add_middleware puts each new layer outside the previous ones: the access log sees

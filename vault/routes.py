@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from core.asgi import json_answer, json_body
+from core.blocking import BlockingCalls
 from core.errors import KmsError
 from vault.errors import error_response
 from vault.kms.protocol import KeyManagementService, encryption_context
@@ -80,7 +80,7 @@ def _seal_then_wipe(
         data_key[:] = bytes(len(data_key))
 
 
-def data_key_routes(kms: KeyManagementService) -> list[Route]:
+def data_key_routes(kms: KeyManagementService, calls: BlockingCalls) -> list[Route]:
     """The two key routes, as plain Starlette routes: every create and every reveal pays one
     of them, and FastAPI's per-request machinery (routing, dependency solving, validating the
     answer again) cost about as much CPU as the sealing (``core.asgi.json_body``)."""
@@ -104,14 +104,14 @@ def data_key_routes(kms: KeyManagementService) -> list[Route]:
         sealed_key = _seal_then_wipe(data_key, public_key, request.secret_id, "reveal")
         return UnsealDataKeyResponse(sealed_key=b64url_encode(sealed_key))
 
-    # The blocking KMS work runs in one worker thread: one hop per request.
+    # The blocking KMS work runs in one worker thread (``core.blocking``): one hop per request.
     async def create_data_key(request: Request) -> Response:
         body = await json_body(request, CreateDataKeyRequest)
-        return json_answer(await run_in_threadpool(create, body), 201)
+        return json_answer(await calls.run(create, body), 201)
 
     async def unseal_data_key(request: Request) -> Response:
         body = await json_body(request, UnsealDataKeyRequest)
-        return json_answer(await run_in_threadpool(unseal, body))
+        return json_answer(await calls.run(unseal, body))
 
     return [Route("/v1/data-keys", create_data_key, methods=["POST"]),
             Route("/v1/data-keys/unseal", unseal_data_key, methods=["POST"])]

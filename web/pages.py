@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 
 from core.clock import as_utc
 from core.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -34,6 +33,7 @@ from http_layer.deps import (
     OptionalUser,
     TemplatesDep,
     TenantsDep,
+    blocking_calls,
     client_info,
     get_templates,
     guest_of,
@@ -127,7 +127,8 @@ async def share_page(request: Request) -> Response:
     secret, and the key stays in the fragment."""
     user = principal_of(request)
     viewer = user or guest_of(request)
-    return await run_in_threadpool(
+    calls = await blocking_calls(request)
+    return await calls.run(
         _share_page, request, request.path_params["share_code"], user, viewer,
         await reveal_service(request), await tenants_service(request),
         await get_templates(request), await client_info(request))

@@ -42,6 +42,7 @@ from core.services.request_rules import NewRequest, RequestView
 from core.services.uploads import MAX_PART_BYTES
 from http_layer.csrf import verify_csrf
 from http_layer.deps import (
+    BlockingCallsDep,
     Client,
     CurrentUser,
     CurrentViewer,
@@ -153,11 +154,11 @@ async def answer_part_urls(request_code: str, secret_id: str, body: PartUrlsBody
 @router.post("/{request_code}/answers/{secret_id}/complete")
 async def complete_answer(request_code: str, secret_id: str, body: CompleteBody,
                           viewer: CurrentViewer, requests: RequestsDep, sharing: SharingDep,
-                          client: Client) -> CompletedOut:
+                          client: Client, calls: BlockingCallsDep) -> CompletedOut:
     """Activate the answer; in the same transaction the request becomes fulfilled."""
     principal, _ = await run_in_threadpool(requests.answering_principal, viewer, request_code,
                                            client)
-    return await complete_secret(principal, secret_id, body, sharing, client)
+    return await complete_secret(principal, secret_id, body, sharing, client, calls)
 
 
 @router.post("/{request_code}/magic-link", status_code=202)

@@ -21,6 +21,7 @@ from api.schemas import (
     UploadPlanOut,
 )
 from core.asgi import json_answer, json_body
+from core.blocking import BlockingCalls
 from core.errors import CipherslipError, PayloadTooLarge, UnsupportedMediaType
 from core.services import policy
 from core.services.identity import ClientInfo, Principal
@@ -32,6 +33,7 @@ from http_layer.deps import (
     CurrentUser,
     FilesDep,
     ManageDep,
+    blocking_calls,
     client_info,
     require_principal,
     sharing_service,
@@ -49,7 +51,8 @@ async def create_secret(request: Request) -> Response:
     user = await require_principal(request)
     body = await json_body(request, CreateSecretBody)
     sharing = await sharing_service(request)
-    created = await run_in_threadpool(
+    calls = await blocking_calls(request)
+    created = await calls.run(
         sharing.create, user,
         policy.NewSecretRequest(
             audience=body.audience, recipients=body.recipients, format=body.format,
@@ -139,14 +142,15 @@ async def complete(request: Request) -> Response:
     body = await json_body(request, CompleteBody)
     completed = await complete_secret(user, request.path_params["secret_id"], body,
                                       await sharing_service(request),
-                                      await client_info(request))
+                                      await client_info(request), await blocking_calls(request))
     return json_answer(completed)
 
 
 async def complete_secret(principal: Principal, secret_id: str, body: CompleteBody,
-                          sharing: SharingService, client: ClientInfo) -> CompletedOut:
+                          sharing: SharingService, client: ClientInfo,
+                          calls: BlockingCalls) -> CompletedOut:
     """Completion, for a creator's secret and for a request's answer alike."""
-    completed = await run_in_threadpool(partial(
+    completed = await calls.run(partial(
         sharing.complete, principal, secret_id, client,
         sealed_meta=b64url_decode(body.sealed_meta, field="sealed_meta"),
         key_check=b64url_decode(body.key_check, field="key_check"),

@@ -17,6 +17,7 @@ from http_layer.deps import (
     CurrentViewer,
     MagicLinksDep,
     RevealDep,
+    blocking_calls,
     client_info,
     require_viewer,
     reveal_service,
@@ -51,12 +52,12 @@ async def reveal(request: Request) -> Response:
     body = await json_body(request, RevealBody)
     client = await client_info(request)
     reveals = await reveal_service(request)
+    calls = await blocking_calls(request)
     public_key = b64url_decode(body.public_key, field="public_key")
     key_check = (b64url_decode(body.key_check, field="key_check")
                  if body.key_check is not None else None)
-    revealed = await run_in_threadpool(reveals.reveal, viewer,
-                                       request.path_params["share_code"], public_key,
-                                       client, key_check)
+    revealed = await calls.run(reveals.reveal, viewer, request.path_params["share_code"],
+                               public_key, client, key_check)
     return json_answer(RevealedOut(
         secret_id=revealed.secret_id, sealed_key=b64url_encode(revealed.sealed_key),
         sealed_meta=b64url_encode(revealed.sealed_meta),
