@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ExceptionHandler
 
 from core.errors import (
     RETRY_AFTER_SECONDS,
@@ -97,7 +98,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(CipherslipError, _cipherslip_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+EXCEPTION_HANDLERS: Mapping[type[Exception], ExceptionHandler] = {
+    CipherslipError: _cipherslip_error,
+    RequestValidationError: _validation_error,
+    StarletteHTTPException: _http_error,
+}
