@@ -6,7 +6,6 @@ import logging
 import secrets
 import time
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.logging import request_id_var
@@ -31,7 +30,9 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["x-request-id"] = request_id
+                # Appended raw: nothing else sets it, and this runs on every answer.
+                message["headers"] = [*message.get("headers", ()),
+                                      (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:

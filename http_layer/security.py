@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
@@ -53,27 +52,30 @@ BASE_HEADERS = {
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool, csp: str | None = None) -> None:
         self.app = app
-        self.hsts = hsts
-        self.csp = csp or content_security_policy()
+        common = {**BASE_HEADERS, "content-security-policy": csp or content_security_policy()}
+        if hsts:
+            common["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+        # Secrets and session-bound answers must never sit in a cache; static files may be
+        # revalidated. Encoded once: these go on every answer.
+        self._headers = {
+            is_static: [(name.encode(), value.encode()) for name, value in {
+                **common, **({"cache-control": "no-cache"} if is_static else
+                             {"cache-control": "no-store", "pragma": "no-cache"})}.items()]
+            for is_static in (True, False)}
+        self._names = {name for name, _ in self._headers[False]}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = scope["path"].startswith("/static/")
+        ours = self._headers[scope["path"].startswith("/static/")]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in BASE_HEADERS.items():
-                    headers[name] = value
-                headers["content-security-policy"] = self.csp
-                # Secrets and session-bound answers must never sit in a cache.
-                headers["cache-control"] = "no-cache" if is_static else "no-store"
-                if not is_static:
-                    headers["pragma"] = "no-cache"
-                if self.hsts:
-                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
+                # Ours replace any the app set under the same names.
+                message["headers"] = [
+                    (name, value) for name, value in message.get("headers", ())
+                    if name.lower() not in self._names] + ours
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
