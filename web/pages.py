@@ -62,6 +62,9 @@ def time_element(moment: datetime) -> Markup:
 
 def create_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    # Templates ship with the code, and a change to either needs a restart: no stat of every
+    # template a page uses on every render to see whether it changed.
+    templates.env.auto_reload = False
     templates.env.filters["b64url"] = b64url_encode
     templates.env.filters["when"] = time_element
     templates.env.filters["describe"] = describe
